@@ -1,0 +1,40 @@
+package org.viewos.core.api;
+
+/**
+ * One mounted file system inside a view (Linux's {@code struct super_block}, much reduced).
+ *
+ * <p>The core canonicalizes every path a traced call names; when the canonical path lies under this
+ * mount's target, it asks {@link #hostPath} where the file really is. Mounts stack like Unix mounts:
+ * the most recent mount covering a path wins; returning {@code null} passes the path on to the next
+ * older mount (umview's confirm predicate, e.g. {@code except=}).
+ */
+public interface FileSystem {
+    /**
+     * Maps a path inside this mount to the host path the kernel should use instead.
+     *
+     * @param relative the path below the mount point, without a leading slash ({@code ""} is the
+     *                 mount point itself); already canonical: no {@code .}, {@code ..} or empty names
+     * @param access   what the traced call is about to do with it
+     * @return the absolute host path, or {@code null} when this mount does not claim the path
+     * @throws Errno to fail the traced call with that error
+     */
+    String hostPath(String relative, Access access) throws Errno;
+
+    /** Called when the mount is removed. Throw {@code EBUSY} to refuse while files are in use. */
+    default void unmount() throws Errno {
+    }
+
+    /** The kind of access a path is looked up for. */
+    enum Access {
+        /** stat, readlink, access, getxattr, chdir, execve and other calls that only look. */
+        LOOKUP,
+        /** open for reading. */
+        READ,
+        /** open for writing, truncate, chmod, chown, utimes, setxattr. */
+        WRITE,
+        /** create, mkdir, mknod, symlink, link or rename target. */
+        CREATE,
+        /** unlink, rmdir, rename source. */
+        DELETE
+    }
+}

@@ -1,0 +1,23 @@
+package org.viewos.core.api;
+
+import java.util.Map;
+
+/**
+ * A file system kind a module can mount, chosen by the {@code -t} type of {@code mount(2)} /
+ * {@code viewmount}. Mirrors Linux's {@code struct file_system_type}.
+ */
+public interface FileSystemType {
+    /** Whether this type serves {@code fstype} (e.g. {@code "viewfs"}, any {@code "umfuse*"}). */
+    boolean handles(String fstype);
+
+    /**
+     * Mounts {@code source} at the view path {@code target}.
+     *
+     * @param source  the mount source as given (may be {@code "none"})
+     * @param target  canonical absolute view path of the mount point
+     * @param fstype  the type asked for
+     * @param options the {@code -o} options, split at commas; a bare option maps to {@code ""}
+     * @throws Errno EINVAL for bad options, ENOENT for a missing source, ENODEV for an unknown type
+     */
+    FileSystem mount(String source, String target, String fstype, Map<String, String> options) throws Errno;
+}
