@@ -30,7 +30,7 @@ public interface SyscallService {
     void umount(String target) throws Errno;
 
     /** The view's mounts, oldest first. */
-    List<MountInfo> mounts();
+    List<MountInfo> mountList();
 
     /** The view's name ({@code viewname}), never null. */
     String viewName();

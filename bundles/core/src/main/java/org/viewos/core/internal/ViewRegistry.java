@@ -1,0 +1,303 @@
+package org.viewos.core.internal;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.viewos.core.api.Errno;
+import org.viewos.core.api.FileSystem;
+import org.viewos.core.api.FileSystemType;
+import org.viewos.core.api.ModuleInfo;
+import org.viewos.core.api.MountInfo;
+import org.viewos.core.api.SyscallService;
+import org.viewos.core.api.ViewModule;
+import org.viewos.core.internal.dispatch.Dispatcher;
+import org.viewos.core.internal.dispatch.ViewState;
+import org.viewos.core.internal.ffi.Native;
+import org.viewos.core.internal.trace.Tracer;
+import org.viewos.core.internal.vfs.Mount;
+import org.viewos.core.internal.vfs.MountTable;
+
+/** The core's one component: the view's registry of modules and mounts, and its command runner. */
+@Component(service = SyscallService.class, immediate = true)
+public final class ViewRegistry implements SyscallService, ViewState {
+    private record Module(String name, ViewModule service, boolean permanent) {
+    }
+
+    private record FsType(String module, FileSystemType type) {
+    }
+
+    private final List<Module> modules = new CopyOnWriteArrayList<>();
+    private final List<FsType> fsTypes = new CopyOnWriteArrayList<>();
+    private final AtomicReference<MountTable> mounts = new AtomicReference<>(MountTable.EMPTY);
+    private final Object order = new Object();
+    private volatile String viewName = "";
+    private volatile String rcFile;
+    private volatile Set<Integer> keepFds = Set.of();
+    private final AtomicInteger running = new AtomicInteger();
+
+    @Activate
+    void activate(BundleContext ctx) {
+        rcFile = ctx.getProperty("viewos.rcfile");
+        String fds = ctx.getProperty("viewos.inheritfds");
+        if (fds != null && !fds.isBlank()) {
+            Set<Integer> s = new HashSet<>();
+            for (String f : fds.split(",")) {
+                s.add(Integer.parseInt(f.strip()));
+            }
+            keepFds = Set.copyOf(s);
+        }
+        String name = ctx.getProperty("viewos.name");
+        if (name != null) {
+            viewName = name;
+        }
+    }
+
+    // ---- modules -------------------------------------------------------------------------------
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void bindModule(ViewModule m, Map<String, Object> props) {
+        synchronized (order) {
+            modules.add(new Module(m.name(), m, Boolean.TRUE.equals(props.get("viewos.permanent"))));
+        }
+    }
+
+    void unbindModule(ViewModule m) {
+        synchronized (order) {
+            modules.removeIf(x -> x.service() == m);
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void bindFileSystemType(FileSystemType t, ServiceReference<FileSystemType> ref) {
+        Object module = ref == null ? null : ref.getProperty(ViewModule.NAME_PROPERTY);
+        String name = module != null ? module.toString() : ref != null ? ref.getBundle().getSymbolicName() : "?";
+        fsTypes.add(new FsType(name, t));
+    }
+
+    void unbindFileSystemType(FileSystemType t) {
+        fsTypes.removeIf(f -> f.type() == t);
+        // the module is gone: so are its mounts
+        mounts.updateAndGet(m -> m.without(x -> x.owner() == t));
+    }
+
+    @Override
+    public List<ModuleInfo> modules() {
+        List<ModuleInfo> l = new ArrayList<>();
+        for (Module m : modules) {
+            l.add(new ModuleInfo(m.name(), m.service().description(), m.permanent()));
+        }
+        return l;
+    }
+
+    @Override
+    public void moveModule(String name, int position) throws Errno {
+        synchronized (order) {
+            Module found = null;
+            for (Module m : modules) {
+                if (m.name().equals(name)) {
+                    found = m;
+                }
+            }
+            if (found == null) {
+                throw new Errno(Errno.ENOENT, "no module " + name);
+            }
+            if (position < 1 || position > modules.size()) {
+                throw new Errno(Errno.EINVAL, "position " + position + " out of 1.." + modules.size());
+            }
+            modules.remove(found);
+            modules.add(position - 1, found);
+        }
+    }
+
+    // ---- mounts --------------------------------------------------------------------------------
+
+    @Override
+    public MountTable mounts() {
+        return mounts.get();
+    }
+
+    @Override
+    public List<MountInfo> mountList() {
+        List<MountInfo> l = new ArrayList<>();
+        for (Mount m : mounts.get().mounts()) {
+            l.add(new MountInfo(m.source(), m.target(), m.fstype(), m.options(), m.module()));
+        }
+        return l;
+    }
+
+    @Override
+    public void mount(String source, String target, String fstype, String options) throws Errno {
+        if (target == null || !target.startsWith("/")) {
+            throw new Errno(Errno.EINVAL, "mount point must be an absolute path: " + target);
+        }
+        if (fstype == null || fstype.isEmpty()) {
+            throw new Errno(Errno.EINVAL, "no file system type");
+        }
+        String canonical = normalize(target);
+        FsType chosen = null;
+        for (Module m : modules) { // service order decides who gets a type two modules handle
+            for (FsType f : fsTypes) {
+                if (f.module().equals(m.name()) && chosen == null && f.type().handles(fstype)) {
+                    chosen = f;
+                }
+            }
+        }
+        if (chosen == null) {
+            for (FsType f : fsTypes) {
+                if (chosen == null && f.type().handles(fstype)) {
+                    chosen = f;
+                }
+            }
+        }
+        if (chosen == null) {
+            throw new Errno(Errno.ENODEV, "no loaded module handles file system type " + fstype);
+        }
+        Map<String, String> opts = parseOptions(options);
+        FileSystem fs;
+        try {
+            fs = chosen.type().mount(source, canonical, fstype, opts);
+        } catch (RuntimeException e) {
+            throw new Errno(Errno.EIO, "module " + chosen.module() + " failed to mount: " + e);
+        }
+        Mount m = new Mount(source, canonical, fstype, options == null ? "" : options, chosen.module(), fs,
+                chosen.type());
+        mounts.updateAndGet(t -> t.plus(m));
+    }
+
+    @Override
+    public void umount(String target) throws Errno {
+        String canonical = normalize(target);
+        Mount m = mounts.get().at(canonical);
+        if (m == null) {
+            throw new Errno(Errno.EINVAL, canonical + " is not a mount point of this view");
+        }
+        m.fs().unmount();
+        mounts.updateAndGet(t -> t.minus(m));
+    }
+
+    static Map<String, String> parseOptions(String options) throws Errno {
+        Map<String, String> opts = new LinkedHashMap<>();
+        if (options == null || options.isEmpty()) {
+            return opts;
+        }
+        for (String o : options.split(",")) {
+            if (o.isEmpty()) {
+                throw new Errno(Errno.EINVAL, "empty mount option in '" + options + "'");
+            }
+            int eq = o.indexOf('=');
+            opts.put(eq < 0 ? o : o.substring(0, eq), eq < 0 ? "" : o.substring(eq + 1));
+        }
+        return opts;
+    }
+
+    /** Lexical normalization of an absolute path (no symlinks are read). */
+    static String normalize(String path) {
+        List<String> st = new ArrayList<>();
+        for (String c : path.split("/")) {
+            if (c.isEmpty() || c.equals(".")) {
+                continue;
+            }
+            if (c.equals("..")) {
+                if (!st.isEmpty()) {
+                    st.remove(st.size() - 1);
+                }
+            } else {
+                st.add(c);
+            }
+        }
+        return "/" + String.join("/", st);
+    }
+
+    // ---- the view ------------------------------------------------------------------------------
+
+    @Override
+    public String viewName() {
+        return viewName;
+    }
+
+    @Override
+    public void setViewName(String name) {
+        viewName = name == null ? "" : name;
+    }
+
+    @Override
+    public int run(List<String> argv, Map<String, String> env, File dir, File[] stdio) throws Errno {
+        if (argv == null || argv.isEmpty()) {
+            throw new Errno(Errno.EINVAL, "no command");
+        }
+        Map<String, String> environment = env != null ? env : System.getenv();
+        List<String> args = new ArrayList<>(argv);
+        args.set(0, argv.get(0)); // sh's exec does the PATH search, as the user's shell would
+        String found = lookup(argv.get(0), environment.get("PATH"), dir);
+        File f = new File(found);
+        if (!f.exists()) {
+            throw new Errno(Errno.ENOENT, argv.get(0) + ": command not found");
+        }
+        if (f.isDirectory() || !f.canExecute()) {
+            throw new Errno(Errno.EACCES, argv.get(0) + ": Permission denied");
+        }
+        Tracer tracer = new Tracer(new Dispatcher(this));
+        int[] status = {-1};
+        Throwable[] failure = {null};
+        // ptrace binds tracees to the thread that seized them: one platform thread for the whole view
+        Thread t = new Thread(() -> {
+            try {
+                status[0] = tracer.run(args, environment, dir, stdio, rcFile, keepFds);
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        }, "viewos-tracer-" + running.incrementAndGet());
+        t.start();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Errno(Errno.EINTR, "interrupted while the view runs");
+        }
+        if (failure[0] != null) {
+            throw new Errno(Errno.EIO, "tracer failed: " + failure[0]);
+        }
+        int st = status[0];
+        if ((st & 0x7f) == 0) {
+            return (st >> 8) & 0xff;
+        }
+        return 128 + (st & 0x7f);
+    }
+
+    /** Where {@code name} would be found: as given when it has a slash, else the first PATH hit. */
+    static String lookup(String name, String path, File dir) {
+        if (name.contains("/")) {
+            return name.startsWith("/") || dir == null ? name : new File(dir, name).getPath();
+        }
+        String candidate = null;
+        for (String d : (path == null ? "/usr/local/bin:/usr/bin:/bin" : path).split(":")) {
+            File f = new File(d.isEmpty() ? "." : d, name);
+            if (f.isFile() && f.canExecute()) {
+                return f.getPath();
+            }
+            if (candidate == null && f.exists()) {
+                candidate = f.getPath();
+            }
+        }
+        return candidate != null ? candidate : "/nonexistent/" + name;
+    }
+
+    static {
+        Native.LIBC.getpid(); // load jnr at activation, not at the first traced call
+    }
+}

@@ -1,0 +1,41 @@
+package org.viewos.core.internal.trace;
+
+import java.util.function.LongConsumer;
+
+/** One traced thread, as the tracer thread sees it. Confined to that thread. */
+public final class Tracee {
+    /** The thread id (what ptrace and waitpid name). */
+    final int tid;
+    /** Seen its first stop (auto-attached children start in a PTRACE_EVENT_STOP). */
+    boolean started;
+    /** Its first stop came before its parent's fork/clone event: held until linked to the parent. */
+    boolean held;
+    /** The first process: the seccomp filter is not installed yet. */
+    boolean needsFilter;
+    /** Run at the syscall-exit stop of the current call with its result (then resume with SYSCALL). */
+    LongConsumer onExit;
+    /** cwd and root: shared between threads (CLONE_FS), copied by fork. */
+    FsState fs;
+
+    Tracee(int tid) {
+        this.tid = tid;
+    }
+
+    public int tid() {
+        return tid;
+    }
+
+    public FsState fs() {
+        return fs;
+    }
+
+    /** Asks for the syscall-exit stop of the current call; {@code action} gets the result. */
+    public void atExit(LongConsumer action) {
+        this.onExit = action;
+    }
+
+    @Override
+    public String toString() {
+        return "tracee " + tid;
+    }
+}

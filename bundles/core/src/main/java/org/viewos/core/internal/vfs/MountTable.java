@@ -1,0 +1,84 @@
+package org.viewos.core.internal.vfs;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+import org.viewos.core.api.Errno;
+import org.viewos.core.api.FileSystem;
+
+/** An immutable snapshot of a view's mounts, oldest first. Changes make a new table. */
+public final class MountTable {
+    public static final MountTable EMPTY = new MountTable(List.of());
+
+    private final List<Mount> mounts;
+
+    private MountTable(List<Mount> mounts) {
+        this.mounts = mounts;
+    }
+
+    public boolean isEmpty() {
+        return mounts.isEmpty();
+    }
+
+    public List<Mount> mounts() {
+        return mounts;
+    }
+
+    public MountTable plus(Mount m) {
+        List<Mount> l = new ArrayList<>(mounts);
+        l.add(m);
+        return new MountTable(List.copyOf(l));
+    }
+
+    public MountTable minus(Mount m) {
+        List<Mount> l = new ArrayList<>(mounts);
+        l.remove(m);
+        return new MountTable(List.copyOf(l));
+    }
+
+    public MountTable without(Predicate<Mount> p) {
+        List<Mount> l = new ArrayList<>(mounts);
+        l.removeIf(p);
+        return new MountTable(List.copyOf(l));
+    }
+
+    /** The most recent mount exactly at {@code target}, or null. */
+    public Mount at(String target) {
+        for (int i = mounts.size() - 1; i >= 0; i--) {
+            if (mounts.get(i).target().equals(target)) {
+                return mounts.get(i);
+            }
+        }
+        return null;
+    }
+
+    /** Where a canonical view path really is. */
+    public record Lookup(Mount mount, String hostPath) {
+    }
+
+    /**
+     * The most recent mount that covers {@code path} and claims it, with the host path it maps to;
+     * null when no mount claims it (the path is the host's own).
+     */
+    public Lookup find(String path, FileSystem.Access access) throws Errno {
+        for (int i = mounts.size() - 1; i >= 0; i--) {
+            Mount m = mounts.get(i);
+            if (m.covers(path)) {
+                String host;
+                try {
+                    host = m.fs().hostPath(m.relative(path), access);
+                } catch (Errno e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    // a module bug fails this call with EIO, never the view
+                    throw new Errno(Errno.EIO, "module " + m.module() + ": " + e);
+                }
+                if (host != null) {
+                    return new Lookup(m, host);
+                }
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,131 @@
+package org.viewos.core.internal.vfs;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+import org.viewos.core.api.Errno;
+import org.viewos.core.api.FileSystem;
+import org.viewos.core.internal.ffi.Native;
+
+/**
+ * Canonicalizes a path the way the kernel's path walk would, but through the view's mounts: each
+ * component is looked up where it really is (the host, or a module's host path), symlinks are read
+ * there and spliced in, {@code ..} is taken after them.
+ */
+public final class PathResolver {
+    private static final int MAXSYMLINKS = 40;
+
+    private PathResolver() {
+    }
+
+    /**
+     * The outcome of a walk.
+     *
+     * @param viewPath  the canonical view path
+     * @param lookup    the mount claiming it with its host path, or null when the host owns it
+     * @param crossed   whether any mount took part in the walk; if not, the original path can go to
+     *                  the kernel unchanged
+     */
+    public record Resolution(String viewPath, MountTable.Lookup lookup, boolean crossed) {
+        /** The path to hand the kernel. */
+        public String hostPath() {
+            return lookup != null ? lookup.hostPath() : viewPath;
+        }
+    }
+
+    /**
+     * @param base       canonical absolute view path that a relative {@code path} starts from
+     * @param path       the path as the program gave it (non-empty)
+     * @param followLast whether a symlink as the final component is followed
+     */
+    public static Resolution resolve(MountTable mounts, String base, String path, boolean followLast,
+            FileSystem.Access access) throws Errno {
+        List<String> stack = new ArrayList<>();
+        if (path.charAt(0) != '/') {
+            split(base, stack::add);
+        }
+        Deque<String> todo = new ArrayDeque<>();
+        split(path, todo::addLast);
+        boolean crossed = false;
+        int links = 0;
+        while (!todo.isEmpty()) {
+            String c = todo.removeFirst();
+            if (c.equals(".")) {
+                continue;
+            }
+            if (c.equals("..")) {
+                if (!stack.isEmpty()) {
+                    String here = join(stack, stack.size());
+                    if (!crossed && mounts.find(here, FileSystem.Access.LOOKUP) != null) {
+                        crossed = true;
+                    }
+                    stack.remove(stack.size() - 1);
+                }
+                continue;
+            }
+            stack.add(c);
+            boolean last = todo.isEmpty();
+            if (last && !followLast) {
+                break;
+            }
+            String view = join(stack, stack.size());
+            MountTable.Lookup l = mounts.find(view, FileSystem.Access.LOOKUP);
+            if (l != null) {
+                crossed = true;
+            }
+            String target = Native.readlink(l != null ? l.hostPath() : view);
+            if (target == null) {
+                continue;
+            }
+            if (++links > MAXSYMLINKS) {
+                throw new Errno(Errno.ELOOP);
+            }
+            if (target.isEmpty()) {
+                throw new Errno(Errno.ENOENT);
+            }
+            stack.remove(stack.size() - 1);
+            if (target.charAt(0) == '/') {
+                stack.clear();
+            }
+            List<String> parts = new ArrayList<>();
+            split(target, parts::add);
+            for (int i = parts.size() - 1; i >= 0; i--) {
+                todo.addFirst(parts.get(i));
+            }
+        }
+        String viewPath = join(stack, stack.size());
+        MountTable.Lookup lookup = mounts.find(viewPath, access);
+        return new Resolution(viewPath, lookup, crossed || lookup != null);
+    }
+
+    private static void split(String path, java.util.function.Consumer<String> out) {
+        int i = 0;
+        int n = path.length();
+        while (i < n) {
+            while (i < n && path.charAt(i) == '/') {
+                i++;
+            }
+            int j = i;
+            while (j < n && path.charAt(j) != '/') {
+                j++;
+            }
+            if (j > i) {
+                out.accept(path.substring(i, j));
+            }
+            i = j;
+        }
+    }
+
+    private static String join(List<String> stack, int n) {
+        if (n == 0) {
+            return "/";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            sb.append('/').append(stack.get(i));
+        }
+        return sb.toString();
+    }
+}
