@@ -13,6 +13,23 @@ public interface SyscallService {
     List<ModuleInfo> modules();
 
     /**
+     * Loads a module, as {@code um_add_service} does: installs and starts the bundle
+     * {@code modules/NAME.jar} of the distribution and waits for its {@link ViewModule}.
+     *
+     * @param spec      {@code name} or {@code name,options}
+     * @param permanent a permanent module can't be removed
+     * @throws Errno EEXIST when loaded already, ENOENT when there is no such module, EINVAL for a bad name
+     */
+    void addModule(String spec, boolean permanent) throws Errno;
+
+    /**
+     * Removes a module, as {@code um_del_service} does (uninstalls its bundle).
+     *
+     * @throws Errno ENOENT unknown, EPERM permanent, EBUSY while mounts it serves exist
+     */
+    void removeModule(String name) throws Errno;
+
+    /**
      * Moves a loaded module to a 1-based position in the service order.
      *
      * @throws Errno ENOENT for an unknown module, EINVAL for a position out of range

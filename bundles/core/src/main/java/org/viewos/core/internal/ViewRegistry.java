@@ -11,7 +11,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -35,7 +37,7 @@ import org.viewos.core.internal.vfs.MountTable;
 /** The core's one component: the view's registry of modules and mounts, and its command runner. */
 @Component(service = SyscallService.class, immediate = true)
 public final class ViewRegistry implements SyscallService, ViewState {
-    private record Module(String name, ViewModule service, boolean permanent) {
+    private record Module(String name, ViewModule service, Bundle bundle) {
     }
 
     private record FsType(String module, FileSystemType type) {
@@ -45,13 +47,22 @@ public final class ViewRegistry implements SyscallService, ViewState {
     private final List<FsType> fsTypes = new CopyOnWriteArrayList<>();
     private final AtomicReference<MountTable> mounts = new AtomicReference<>(MountTable.EMPTY);
     private final Object order = new Object();
+    private final Set<String> permanent = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Map<String, String> aliases = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, String> moduleOptions = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Set<Tracer> tracers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile BundleContext context;
+    private volatile String home;
     private volatile String viewName = "";
     private volatile String rcFile;
     private volatile Set<Integer> keepFds = Set.of();
     private final AtomicInteger running = new AtomicInteger();
+    private volatile int viewId;
 
     @Activate
     void activate(BundleContext ctx) {
+        context = ctx;
+        home = ctx.getProperty("viewos.home");
         rcFile = ctx.getProperty("viewos.rcfile");
         String fds = ctx.getProperty("viewos.inheritfds");
         if (fds != null && !fds.isBlank()) {
@@ -70,9 +81,9 @@ public final class ViewRegistry implements SyscallService, ViewState {
     // ---- modules -------------------------------------------------------------------------------
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-    void bindModule(ViewModule m, Map<String, Object> props) {
+    void bindModule(ViewModule m, ServiceReference<ViewModule> ref) {
         synchronized (order) {
-            modules.add(new Module(m.name(), m, Boolean.TRUE.equals(props.get("viewos.permanent"))));
+            modules.add(new Module(m.name(), m, ref == null ? null : ref.getBundle()));
         }
     }
 
@@ -99,7 +110,7 @@ public final class ViewRegistry implements SyscallService, ViewState {
     public List<ModuleInfo> modules() {
         List<ModuleInfo> l = new ArrayList<>();
         for (Module m : modules) {
-            l.add(new ModuleInfo(m.name(), m.service().description(), m.permanent()));
+            l.add(new ModuleInfo(m.name(), m.service().description(), permanent.contains(m.name())));
         }
         return l;
     }
@@ -142,6 +153,27 @@ public final class ViewRegistry implements SyscallService, ViewState {
 
     @Override
     public void mount(String source, String target, String fstype, String options) throws Errno {
+        mount(source, target, fstype, options, false);
+    }
+
+    @Override
+    public void userMount(String source, String target, String fstype, String options) throws Errno {
+        mount(source, target, fstype, options, true);
+    }
+
+    @Override
+    public boolean claimsFsType(String fstype) {
+        String t = aliases.getOrDefault(fstype, fstype);
+        for (FsType f : fsTypes) {
+            if (f.type().handles(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void mount(String source, String target, String fstype, String options, boolean user) throws Errno {
+        fstype = fstype == null ? null : aliases.getOrDefault(fstype, fstype);
         if (target == null || !target.startsWith("/")) {
             throw new Errno(Errno.EINVAL, "mount point must be an absolute path: " + target);
         }
@@ -175,7 +207,7 @@ public final class ViewRegistry implements SyscallService, ViewState {
             throw new Errno(Errno.EIO, "module " + chosen.module() + " failed to mount: " + e);
         }
         Mount m = new Mount(source, canonical, fstype, options == null ? "" : options, chosen.module(), fs,
-                chosen.type());
+                chosen.type(), user);
         mounts.updateAndGet(t -> t.plus(m));
     }
 
@@ -223,6 +255,188 @@ public final class ViewRegistry implements SyscallService, ViewState {
         return "/" + String.join("/", st);
     }
 
+    // ---- modules as bundles ----------------------------------------------------------------------
+
+    private Module loaded(String name) {
+        for (Module m : modules) {
+            if (m.name().equals(name)) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void addModule(String spec, boolean isPermanent) throws Errno {
+        String[] parts = spec.split(",", 2);
+        String name = parts[0];
+        if (!name.matches("[A-Za-z0-9_.-]+")) {
+            throw new Errno(Errno.EINVAL, "bad module name '" + name + "'");
+        }
+        if (loaded(name) != null) {
+            throw new Errno(Errno.EEXIST, "module " + name + " is already loaded");
+        }
+        BundleContext ctx = context;
+        File jar = home == null ? null : new File(home, "modules/" + name + ".jar");
+        if (ctx == null || jar == null || !jar.isFile()) {
+            throw new Errno(Errno.ENOENT, "no module " + name + (home == null ? "" : " in " + home + "/modules"));
+        }
+        moduleOptions.put(name, parts.length > 1 ? parts[1] : "");
+        String location = jar.toURI().toString();
+        try {
+            Bundle b = ctx.getBundle(location);
+            if (b == null) {
+                b = ctx.installBundle(location);
+            }
+            b.start();
+        } catch (BundleException | RuntimeException e) {
+            throw new Errno(Errno.EIO, "module " + name + " failed to start: " + e.getMessage());
+        }
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (loaded(name) == null && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (loaded(name) == null) {
+            throw new Errno(Errno.EIO, "module " + name + " started but published no ViewModule " + name);
+        }
+        if (isPermanent) {
+            permanent.add(name);
+        }
+    }
+
+    @Override
+    public void removeModule(String name) throws Errno {
+        Module m = loaded(name);
+        if (m == null) {
+            throw new Errno(Errno.ENOENT, "module " + name + " is not loaded");
+        }
+        if (permanent.contains(name)) {
+            throw new Errno(Errno.EPERM, "module " + name + " is permanent");
+        }
+        for (Mount x : mounts.get().mounts()) {
+            if (x.user() && x.module().equals(name)) {
+                throw new Errno(Errno.EBUSY, "module " + name + " still serves " + x.target());
+            }
+        }
+        m.service().checkRemovable();
+        try {
+            if (m.bundle() != null && m.bundle().getBundleId() != 0) {
+                m.bundle().uninstall();
+            }
+        } catch (BundleException | RuntimeException e) {
+            throw new Errno(Errno.EIO, "module " + name + " failed to stop: " + e.getMessage());
+        }
+        moduleOptions.remove(name);
+    }
+
+    // ---- the in-view commands ------------------------------------------------------------------
+
+    @Override
+    public String control(int pid, List<String> argv) throws Errno {
+        String op = argv.get(0);
+        List<String> a = argv.subList(1, argv.size());
+        switch (op) {
+            case "add_service" -> {
+                boolean perm = !a.isEmpty() && (a.get(0).equals("-p") || a.get(0).equals("--permanent"));
+                List<String> rest = perm ? a.subList(1, a.size()) : a;
+                if (rest.size() != 1) {
+                    throw new Errno(Errno.EINVAL, "usage: um_add_service [-p|--permanent] module[,options]");
+                }
+                addModule(rest.get(0), perm);
+                return "";
+            }
+            case "del_service" -> {
+                if (a.size() != 1) {
+                    throw new Errno(Errno.EINVAL, "usage: um_del_service module");
+                }
+                removeModule(a.get(0));
+                return "";
+            }
+            case "ls_service" -> {
+                StringBuilder sb = new StringBuilder();
+                for (ModuleInfo m : modules()) {
+                    sb.append(m.name()).append(": ").append(m.description()).append('\n');
+                }
+                return sb.toString();
+            }
+            case "mov_service" -> {
+                if (a.size() != 2 || !a.get(1).matches("[0-9]+")) {
+                    throw new Errno(Errno.EINVAL, "usage: um_mov_service module position");
+                }
+                moveModule(a.get(0), Integer.parseInt(a.get(1)));
+                return "";
+            }
+            case "fsalias" -> {
+                if (a.size() == 1) {
+                    aliases.remove(a.get(0));
+                } else if (a.size() == 2) {
+                    aliases.put(a.get(0), a.get(1));
+                } else {
+                    throw new Errno(Errno.EINVAL, "usage: um_fsalias alias [fstype]");
+                }
+                return "";
+            }
+            case "viewname" -> {
+                if (a.size() > 1) {
+                    throw new Errno(Errno.EINVAL, "usage: viewname [name]");
+                }
+                if (a.size() == 1) {
+                    setViewName(a.get(0));
+                }
+                return viewName;
+            }
+            case "info" -> {
+                return Native.LIBC.getpid() + "\n" + viewId + "\n" + viewName + "\n";
+            }
+            case "mounts" -> {
+                StringBuilder sb = new StringBuilder();
+                for (MountInfo m : mountList()) {
+                    sb.append(m.source()).append(' ').append(m.target()).append(' ').append(m.fstype())
+                            .append(' ').append(m.options().isEmpty() ? "defaults" : m.options())
+                            .append(" (").append(m.module()).append(")\n");
+                }
+                return sb.toString();
+            }
+            case "shutdown" -> {
+                int secs = a.isEmpty() ? 0 : parseSeconds(a.get(0));
+                shutdown(secs);
+                return "";
+            }
+            default -> throw new Errno(Errno.ENOSYS, "unknown request " + op);
+        }
+    }
+
+    private static int parseSeconds(String s) throws Errno {
+        if (!s.matches("[0-9]{1,6}")) {
+            throw new Errno(Errno.EINVAL, "bad number of seconds '" + s + "'");
+        }
+        return Integer.parseInt(s);
+    }
+
+    /** umshutdown: SIGTERM to every process of the view, then SIGKILL to what is left after secs. */
+    void shutdown(int secs) {
+        for (Tracer t : tracers) {
+            t.signalAll(15);
+        }
+        Thread killer = new Thread(() -> {
+            try {
+                Thread.sleep(secs * 1000L);
+            } catch (InterruptedException e) {
+                return;
+            }
+            for (Tracer t : tracers) {
+                t.signalAll(9);
+            }
+        }, "viewos-shutdown");
+        killer.setDaemon(true);
+        killer.start();
+    }
+
     // ---- the view ------------------------------------------------------------------------------
 
     @Override
@@ -252,6 +466,7 @@ public final class ViewRegistry implements SyscallService, ViewState {
             throw new Errno(Errno.EACCES, argv.get(0) + ": Permission denied");
         }
         Tracer tracer = new Tracer(new Dispatcher(this));
+        viewId = running.get() + 1;
         int[] status = {-1};
         Throwable[] failure = {null};
         // ptrace binds tracees to the thread that seized them: one platform thread for the whole view
@@ -262,6 +477,7 @@ public final class ViewRegistry implements SyscallService, ViewState {
                 failure[0] = e;
             }
         }, "viewos-tracer-" + running.incrementAndGet());
+        tracers.add(tracer);
         t.start();
         try {
             t.join();
@@ -269,6 +485,7 @@ public final class ViewRegistry implements SyscallService, ViewState {
             Thread.currentThread().interrupt();
             throw new Errno(Errno.EINTR, "interrupted while the view runs");
         }
+        tracers.remove(tracer);
         if (failure[0] != null) {
             throw new Errno(Errno.EIO, "tracer failed: " + failure[0]);
         }

@@ -16,6 +16,9 @@ import org.viewos.core.api.ViewModule;
 
 /** The tracer without OSGi: a command runs, its output and status come through, a mount redirects. */
 public class TracerSmokeTest {
+    /** A perl one-liner doing the viewos_ctl call with the request that follows it. */
+    private static final String CTL = "perl -e 'my $b = \"\\0\" x 4096; my $q = join(\"\\0\", @ARGV); "
+            + "my $r = syscall(1770, $q, length($q), $b, 4096); print $r < 0 ? \"$r $!\\n\" : substr($b, 0, $r)' ";
     @Rule
     public TemporaryFolder tmp = new TemporaryFolder();
 
@@ -49,7 +52,8 @@ public class TracerSmokeTest {
 
             @Override
             public FileSystem mount(String source, String target, String fstype, Map<String, String> options) {
-                return (rel, access) -> "/" + rel;
+                String root = source.equals("/") ? "" : source;
+                return (rel, access) -> root + "/" + rel;
             }
         };
         r.bindModule(new ViewModule() {
@@ -60,7 +64,7 @@ public class TracerSmokeTest {
             public String description() {
                 return "test";
             }
-        }, Map.of());
+        }, null);
         r.bindFileSystemType(unreal, null);
         r.mount("/", "/unreal", "unreal", "");
         String host = Files.readString(new File("/etc/hostname").toPath());
@@ -69,5 +73,11 @@ public class TracerSmokeTest {
         assertEquals("/unreal/etc\n", run(r, "cd /unreal/etc && /bin/pwd", 0));
         assertEquals(host, run(r, "cd /unreal/etc && cat ../etc/hostname", 0));
         assertEquals("yes\n", run(r, "[ -d /unreal/usr/bin ] && echo yes", 0));
+        // the control channel, as the in-view commands use it
+        assertEquals("unreal: test\n", run(r, CTL + "ls_service", 0));
+        assertEquals("-1 No such file or directory\n", run(r, CTL + "del_service nosuch", 0));
+        // mount(2) of a type a module claims is virtual
+        assertEquals("0\n" + host, run(r, "mkdir -p m && perl -e 'my ($s, $t, $f) = (\"/etc\", \"m\", \"unreal\"); print syscall(165, $s, $t, $f, 0, 0), \"\\n\"' && cat m/hostname", 0));
+        assertEquals("/ /unreal unreal defaults (?)\n/etc " + tmp.getRoot().getCanonicalPath() + "/m unreal defaults (?)\n", run(r, CTL + "mounts", 0));
     }
 }

@@ -23,7 +23,9 @@ public final class SyscallTable {
         /** Refused by the seccomp filter with ENOSYS (would bypass the view; libc falls back). */
         ENOSYS,
         /** fchdir / getcwd: traced to keep the view's cwd. */
-        CWD
+        CWD,
+        /** The View-OS control call: served by the daemon, never reaches a kernel. */
+        VIEWOS
     }
 
     /** How a final symlink is treated by a call. */
@@ -115,6 +117,7 @@ public final class SyscallTable {
                     case "path" -> Kind.PATH;
                     case "enosys" -> Kind.ENOSYS;
                     case "cwd" -> Kind.CWD;
+                    case "viewos" -> Kind.VIEWOS;
                     default -> throw new IllegalStateException("bad class in " + line);
                 };
                 List<PathArg> paths = new ArrayList<>();

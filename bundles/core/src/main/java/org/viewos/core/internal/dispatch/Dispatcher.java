@@ -15,6 +15,7 @@ import org.viewos.core.internal.ffi.Native;
 import org.viewos.core.internal.ffi.Scratch;
 import org.viewos.core.internal.trace.FsState;
 import org.viewos.core.internal.trace.Ptrace;
+import org.viewos.core.internal.trace.SeccompFilter;
 import org.viewos.core.internal.trace.Tracee;
 import org.viewos.core.internal.vfs.MountTable;
 import org.viewos.core.internal.vfs.PathResolver;
@@ -33,25 +34,30 @@ public final class Dispatcher {
 
     private final SyscallTable table = SyscallTable.x86_64();
     private final ViewState view;
-    private final int chdir, fchdir, getcwd;
+    private final int chdir, fchdir, getcwd, mount, umount2, ctl;
+    private static final int CTL_MAX = 64 * 1024;
 
     public Dispatcher(ViewState view) {
         this.view = view;
         this.chdir = table.number("chdir");
         this.fchdir = table.number("fchdir");
         this.getcwd = table.number("getcwd");
+        this.mount = table.number("mount");
+        this.umount2 = table.number("umount2");
+        this.ctl = table.number("viewos_ctl");
     }
 
-    /** Syscalls traced besides the table's path and cwd classes (none yet). */
-    public List<Integer> extraTracedSyscalls() {
-        return List.of();
+    /** Calls the dispatcher must see even in a view with no mount. */
+    public List<Integer> alwaysTracedSyscalls() {
+        return List.of(ctl, mount, umount2);
     }
 
     /** Handles a seccomp stop; returns the ptrace request to resume with. */
     public int onSeccomp(Tracee t, Ptrace p) {
         MountTable mounts = view.mounts();
         FsState fs = t.fs();
-        if (mounts.isEmpty() && (fs == null || fs.viewCwd() == null)) {
+        if (mounts.isEmpty() && (fs == null || fs.viewCwd() == null)
+                && p.eventMessage(t.tid()) != SeccompFilter.DATA_ALWAYS) {
             return Ptrace.PTRACE_CONT; // nothing in this view can change the call's meaning
         }
         Regs regs = p.getRegs(t.tid());
@@ -63,7 +69,13 @@ public final class Dispatcher {
             return Ptrace.PTRACE_CONT;
         }
         try {
-            if (e.number() == getcwd) {
+            if (e.number() == ctl) {
+                control(t, p, regs);
+            } else if (e.number() == mount) {
+                mount(t, p, regs, mounts);
+            } else if (e.number() == umount2) {
+                umount(t, p, regs, mounts);
+            } else if (e.number() == getcwd) {
                 getcwd(t, p, regs);
             } else if (e.number() == fchdir) {
                 t.atExit(r -> {
@@ -78,6 +90,100 @@ public final class Dispatcher {
             p.setRegs(t.tid(), regs.skipped(-err.code()));
         }
         return Ptrace.PTRACE_CONT;
+    }
+
+    /** viewos_ctl(request, length, reply, size): NUL-separated argv in, text out; returns its length. */
+    private void control(Tracee t, Ptrace p, Regs regs) throws Errno {
+        long len = regs.arg(1);
+        if (len < 0 || len > CTL_MAX) {
+            throw new Errno(Errno.EINVAL, "request too long");
+        }
+        Scratch s = p.scratch();
+        if (s.read(t.tid(), regs.arg(0), (int) len) != len) {
+            throw new Errno(Errno.EFAULT);
+        }
+        String req = str(java.util.Arrays.copyOf(s.bytes((int) len), (int) len));
+        List<String> argv = new ArrayList<>(List.of(req.split("\0", -1)));
+        while (!argv.isEmpty() && argv.get(argv.size() - 1).isEmpty()) {
+            argv.remove(argv.size() - 1);
+        }
+        if (argv.isEmpty()) {
+            throw new Errno(Errno.EINVAL, "empty request");
+        }
+        String reply;
+        try {
+            reply = view.control(t.tid(), argv);
+        } catch (Errno err) {
+            // the message goes back too, so the command can print the daemon's reason
+            reply = err.getMessage();
+            writeReply(t, p, regs, reply);
+            throw err;
+        } catch (RuntimeException err) {
+            LOG.log(java.util.logging.Level.WARNING, "viewos: control request " + argv + " failed", err);
+            throw new Errno(Errno.EIO, err.toString());
+        }
+        int n = writeReply(t, p, regs, reply);
+        p.setRegs(t.tid(), regs.skipped(n));
+    }
+
+    private static int writeReply(Tracee t, Ptrace p, Regs regs, String reply) {
+        byte[] b = reply.getBytes(StandardCharsets.UTF_8);
+        int n = (int) Math.min(b.length, Math.max(0, Math.min(regs.arg(3), CTL_MAX)));
+        if (n > 0 && p.scratch().write(t.tid(), regs.arg(2), b, n) < 0) {
+            return 0;
+        }
+        return n;
+    }
+
+    /** mount(2): virtual when a loaded module claims the type, else the kernel's. */
+    private void mount(Tracee t, Ptrace p, Regs regs, MountTable mounts) throws Errno {
+        Scratch s = p.scratch();
+        String fstype = regs.arg(2) == 0 ? null : s.readString(t.tid(), regs.arg(2), 256);
+        if (fstype == null || !view.claimsFsType(fstype)) {
+            paths(t, p, regs, table.get(mount), mounts); // the kernel's mount, on view paths
+            return;
+        }
+        String source = regs.arg(0) == 0 ? "none" : s.readString(t.tid(), regs.arg(0), PATH_MAX);
+        String target = s.readString(t.tid(), regs.arg(1), PATH_MAX);
+        if (source == null || target == null) {
+            throw new Errno(Errno.EFAULT);
+        }
+        String data = regs.arg(4) == 0 ? "" : s.readString(t.tid(), regs.arg(4), 4096);
+        if (data == null) {
+            throw new Errno(Errno.EFAULT);
+        }
+        if ((regs.arg(3) & 1) != 0) { // MS_RDONLY
+            data = data.isEmpty() ? "ro" : "ro," + data;
+        }
+        Resolution r = resolveArg(t, target, mounts, true);
+        if (!new java.io.File(r.hostPath()).exists()) {
+            throw new Errno(Errno.ENOENT, "mount point " + r.viewPath() + " does not exist");
+        }
+        view.userMount(source, r.viewPath(), fstype, data);
+        p.setRegs(t.tid(), regs.skipped(0));
+    }
+
+    /** umount2(2): virtual for the view's own mounts, else the kernel's. */
+    private void umount(Tracee t, Ptrace p, Regs regs, MountTable mounts) throws Errno {
+        String target = p.scratch().readString(t.tid(), regs.arg(0), PATH_MAX);
+        if (target == null || target.isEmpty()) {
+            return;
+        }
+        Resolution r = resolveArg(t, target, mounts, false);
+        if (mounts.at(r.viewPath()) == null) {
+            paths(t, p, regs, table.get(umount2), mounts);
+            return;
+        }
+        view.umount(r.viewPath());
+        p.setRegs(t.tid(), regs.skipped(0));
+    }
+
+    private Resolution resolveArg(Tracee t, String path, MountTable mounts, boolean follow) throws Errno {
+        String base = path.startsWith("/") ? null : cwd(t);
+        if (base == null && !path.startsWith("/")) {
+            throw new Errno(Errno.ENOENT);
+        }
+        return PathResolver.resolve(mounts, base, path, follow, FileSystem.Access.LOOKUP);
     }
 
     private void getcwd(Tracee t, Ptrace p, Regs regs) throws Errno {

@@ -49,7 +49,7 @@ public final class Ptrace {
         call(request, pid, 0, signal);
     }
 
-    long eventMessage(int pid) {
+    public long eventMessage(int pid) {
         Pointer p = scratch.regs();
         long r = call(PTRACE_GETEVENTMSG, pid, 0, p.address());
         return r < 0 ? -1 : p.getLong(0);

@@ -15,11 +15,13 @@ import org.viewos.core.internal.arch.SyscallTable.Kind;
  * table's {@code enosys} class, SECCOMP_RET_TRACE for the calls the core translates, and ALLOW for
  * everything else.
  */
-final class SeccompFilter {
+public final class SeccompFilter {
     static final int AUDIT_ARCH_X86_64 = 0xC000003E;
     static final int X32_SYSCALL_BIT = 0x40000000;
     static final int RET_ALLOW = 0x7fff0000, RET_TRACE = 0x7ff00000, RET_ERRNO = 0x00050000;
     static final int ENOSYS = 38;
+    /** SECCOMP_RET_DATA of calls the dispatcher must always see (PTRACE_GETEVENTMSG returns it). */
+    public static final int DATA_ALWAYS = 1;
     // BPF opcodes
     private static final short LD_W_ABS = 0x20, JEQ_K = 0x15, JGE_K = 0x35, RET_K = 0x06;
     private static final int OFF_NR = 0, OFF_ARCH = 4;
@@ -31,10 +33,17 @@ final class SeccompFilter {
     }
 
     /** The program as {@code struct sock_filter[]} bytes (8 bytes an instruction). */
-    static byte[] build(SyscallTable table, List<Integer> alsoTraced) {
-        List<Integer> traced = new ArrayList<>(alsoTraced);
+    /**
+     * @param always calls traced with {@link #DATA_ALWAYS} in the filter's data: the dispatcher must look
+     *               at them even when the view has no mount (control channel, mount, umount2)
+     */
+    static byte[] build(SyscallTable table, List<Integer> always) {
+        List<Integer> traced = new ArrayList<>();
         List<Integer> refused = new ArrayList<>();
         for (Entry e : table.entries()) {
+            if (always.contains(e.number())) {
+                continue;
+            }
             if (e.kind() == Kind.PATH || e.kind() == Kind.CWD) {
                 traced.add(e.number());
             } else if (e.kind() == Kind.ENOSYS) {
@@ -43,12 +52,16 @@ final class SeccompFilter {
         }
         List<Insn> p = new ArrayList<>();
         // layout: [0] ld arch, [1] jeq x86_64, [2] ld nr, [3] jge x32, [4..] tests, allow, trace, enosys
-        int tests = traced.size() + refused.size();
-        int allow = 4 + tests, trace = allow + 1, enosys = allow + 2;
+        int tests = always.size() + traced.size() + refused.size();
+        int allow = 4 + tests, trace = allow + 1, enosys = allow + 2, traceAlways = allow + 3;
         p.add(new Insn(LD_W_ABS, 0, 0, OFF_ARCH));
         p.add(new Insn(JEQ_K, 0, enosys - 2, AUDIT_ARCH_X86_64));
         p.add(new Insn(LD_W_ABS, 0, 0, OFF_NR));
         p.add(new Insn(JGE_K, enosys - 4, 0, X32_SYSCALL_BIT));
+        for (int nr : always) {
+            int here = p.size();
+            p.add(new Insn(JEQ_K, traceAlways - here - 1, 0, nr));
+        }
         for (int nr : traced) {
             int here = p.size();
             p.add(new Insn(JEQ_K, trace - here - 1, 0, nr));
@@ -60,6 +73,7 @@ final class SeccompFilter {
         p.add(new Insn(RET_K, 0, 0, RET_ALLOW));
         p.add(new Insn(RET_K, 0, 0, RET_TRACE));
         p.add(new Insn(RET_K, 0, 0, RET_ERRNO | ENOSYS));
+        p.add(new Insn(RET_K, 0, 0, RET_TRACE | DATA_ALWAYS));
         ByteBuffer b = ByteBuffer.allocate(p.size() * 8).order(ByteOrder.nativeOrder());
         for (Insn i : p) {
             if (i.jt() > 255 || i.jf() > 255) {

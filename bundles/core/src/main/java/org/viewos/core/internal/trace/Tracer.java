@@ -32,6 +32,8 @@ public final class Tracer {
 
     private final Dispatcher dispatcher;
     private final Map<Integer, Tracee> tracees = new HashMap<>();
+    /** The tids of {@link #tracees}, readable from any thread (for signalling the whole view). */
+    private final Set<Integer> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Children whose fork event was seen before their first stop: child tid → parent's FsState. */
     private final Map<Integer, FsState> pendingChildren = new HashMap<>();
     private Ptrace ptrace;
@@ -54,12 +56,14 @@ public final class Tracer {
     public int run(List<String> argv, Map<String, String> env, File dir, File[] stdio, String rcFile,
             Set<Integer> keepFds) {
         ptrace = new Ptrace(new Scratch());
+        JobControl.install();
         rootPid = spawnStopped(argv, env, dir, stdio, rcFile, keepFds);
         Tracee root = new Tracee(rootPid);
         root.started = true;
         root.needsFilter = true;
         root.fs = new FsState();
         tracees.put(rootPid, root);
+        live.add(rootPid);
         Ptrace.seize(rootPid, OPTIONS);
         Native.LIBC.kill(rootPid, Ptrace.SIGCONT);
         loop();
@@ -156,6 +160,7 @@ public final class Tracer {
         if ((st & 0x7f) == 0 || ((st & 0x7f) != 0x7f)) {
             // exited or killed
             tracees.remove(pid);
+            live.remove(pid);
             pendingChildren.remove(pid);
             if (pid == rootPid) {
                 rootStatus = st;
@@ -168,6 +173,7 @@ public final class Tracer {
         if (t == null) {
             t = new Tracee(pid);
             tracees.put(pid, t);
+            live.add(pid);
             FsState parentFs = pendingChildren.remove(pid);
             if (parentFs != null) {
                 t.fs = parentFs;
@@ -200,6 +206,7 @@ public final class Tracer {
                 if (former != pid) {
                     // a non-leader thread exec'd and took over the leader's tid
                     tracees.remove(former);
+                    live.remove(former);
                 }
                 t.onExit = null;
                 resume(t, Ptrace.PTRACE_CONT, 0);
@@ -216,6 +223,11 @@ public final class Tracer {
                         || sig == Ptrace.SIGTTOU) {
                     // group-stop: stay stopped, but let SIGCONT and events through
                     Ptrace.resume(Ptrace.PTRACE_LISTEN, pid, 0);
+                    if (sig != Ptrace.SIGSTOP && JobControl.sameJob(pid)) {
+                        // Ctrl-Z of a job the daemon belongs to: the user's shell waits for the
+                        // daemon, so the daemon stops too; the shell's SIGCONT wakes us all.
+                        JobControl.stopSelf();
+                    }
                 } else {
                     resume(t, Ptrace.PTRACE_CONT, 0);
                 }
@@ -259,7 +271,7 @@ public final class Tracer {
             return;
         }
         SyscallTable table = SyscallTable.x86_64();
-        byte[] prog = SeccompFilter.build(table, dispatcher.extraTracedSyscalls());
+        byte[] prog = SeccompFilter.build(table, dispatcher.alwaysTracedSyscalls());
         long progAddr = (saved.sp() - 1024 - prog.length) & ~15L;
         long fprogAddr = progAddr - 16;
         byte[] fprog = new byte[16];
@@ -308,8 +320,15 @@ public final class Tracer {
         Native.LIBC.kill(t.tid, Ptrace.SIGKILL);
     }
 
-    /** The view's tracees by tid (for listing; tracer thread only). */
-    public int traceeCount() {
-        return tracees.size();
+    /** Sends {@code sig} to every process of the view (any thread may call this). */
+    public void signalAll(int sig) {
+        for (int tid : live) {
+            Native.LIBC.kill(tid, sig);
+        }
+    }
+
+    /** The tids of the view's traced threads (any thread may call this). */
+    public Set<Integer> tids() {
+        return Set.copyOf(live);
     }
 }

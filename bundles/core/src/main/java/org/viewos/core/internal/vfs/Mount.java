@@ -2,9 +2,12 @@ package org.viewos.core.internal.vfs;
 
 import org.viewos.core.api.FileSystem;
 
-/** One mount of a view: where, what, and the module's {@link FileSystem} serving it. */
+/**
+ * One mount of a view: where, what, and the module's {@link FileSystem} serving it. {@code user}
+ * mounts were made by a traced program (mount(2), viewmount) and keep their module busy.
+ */
 public record Mount(String source, String target, String fstype, String options, String module,
-        FileSystem fs, Object owner) {
+        FileSystem fs, Object owner, boolean user) {
     /** Whether the view path {@code path} (canonical) is at or below this mount's target. */
     boolean covers(String path) {
         if (target.equals("/")) {
