@@ -2,14 +2,10 @@ package org.viewos.unreal;
 
 import java.util.Map;
 
-import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Deactivate;
-import org.osgi.service.component.annotations.Reference;
 import org.viewos.core.api.Errno;
 import org.viewos.core.api.FileSystem;
 import org.viewos.core.api.FileSystemType;
-import org.viewos.core.api.SyscallService;
 import org.viewos.core.api.ViewModule;
 
 /**
@@ -18,27 +14,9 @@ import org.viewos.core.api.ViewModule;
  * the mount is canonicalized by the core, mapped here, and the traced call runs on the host path.
  * Also mountable elsewhere with {@code viewmount -t unreal SRC DIR} (DIR then shows SRC).
  */
-@Component(service = {ViewModule.class, FileSystemType.class}, property = ViewModule.NAME_PROPERTY + "=unreal")
+@Component(service = {ViewModule.class, FileSystemType.class}, property = {ViewModule.NAME_PROPERTY + "=unreal",
+        FileSystemType.AUTOMOUNT_PROPERTY + "=/ /unreal", "viewos.fstype=unreal"})
 public final class Unreal implements ViewModule, FileSystemType {
-    static final String MOUNT_POINT = "/unreal";
-
-    @Reference
-    private SyscallService core;
-
-    @Activate
-    void activate() throws Errno {
-        core.mount("/", MOUNT_POINT, "unreal", "");
-    }
-
-    @Deactivate
-    void deactivate() {
-        try {
-            core.umount(MOUNT_POINT);
-        } catch (Errno e) {
-            // already gone with the module's file system type
-        }
-    }
-
     @Override
     public String name() {
         return "unreal";

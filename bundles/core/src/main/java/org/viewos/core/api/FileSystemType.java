@@ -7,6 +7,13 @@ import java.util.Map;
  * {@code viewmount}. Mirrors Linux's {@code struct file_system_type}.
  */
 public interface FileSystemType {
+    /**
+     * Optional service property {@code "SOURCE TARGET"}: the core mounts this type there as soon as
+     * the service is bound (umview's unreal mounts {@code /unreal} this way), and the mount goes
+     * with the service.
+     */
+    String AUTOMOUNT_PROPERTY = "viewos.automount";
+
     /** Whether this type serves {@code fstype} (e.g. {@code "viewfs"}, any {@code "umfuse*"}). */
     boolean handles(String fstype);
 

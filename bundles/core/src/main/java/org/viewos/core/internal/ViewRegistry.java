@@ -97,7 +97,22 @@ public final class ViewRegistry implements SyscallService, ViewState {
     void bindFileSystemType(FileSystemType t, ServiceReference<FileSystemType> ref) {
         Object module = ref == null ? null : ref.getProperty(ViewModule.NAME_PROPERTY);
         String name = module != null ? module.toString() : ref != null ? ref.getBundle().getSymbolicName() : "?";
-        fsTypes.add(new FsType(name, t));
+        FsType f = new FsType(name, t);
+        fsTypes.add(f);
+        Object auto = ref == null ? null : ref.getProperty(FileSystemType.AUTOMOUNT_PROPERTY);
+        if (auto != null) {
+            String[] st = auto.toString().trim().split("\\s+");
+            String fstype = ref.getProperty("viewos.fstype") != null ? ref.getProperty("viewos.fstype").toString() : name;
+            try {
+                if (st.length != 2) {
+                    throw new Errno(Errno.EINVAL, "bad " + FileSystemType.AUTOMOUNT_PROPERTY + " '" + auto + "'");
+                }
+                mountWith(f, st[0], st[1], fstype, "", false);
+            } catch (Errno e) {
+                java.util.logging.Logger.getLogger(ViewRegistry.class.getName())
+                        .warning("viewos: automount of " + name + " failed: " + e.getMessage());
+            }
+        }
     }
 
     void unbindFileSystemType(FileSystemType t) {
@@ -199,6 +214,12 @@ public final class ViewRegistry implements SyscallService, ViewState {
         if (chosen == null) {
             throw new Errno(Errno.ENODEV, "no loaded module handles file system type " + fstype);
         }
+        mountWith(chosen, source, canonical, fstype, options, user);
+    }
+
+    private void mountWith(FsType chosen, String source, String target, String fstype, String options,
+            boolean user) throws Errno {
+        String canonical = normalize(target);
         Map<String, String> opts = parseOptions(options);
         FileSystem fs;
         try {
@@ -332,6 +353,15 @@ public final class ViewRegistry implements SyscallService, ViewState {
             throw new Errno(Errno.EIO, "module " + name + " failed to stop: " + e.getMessage());
         }
         moduleOptions.remove(name);
+    }
+
+    /** The tids of every traced thread of this view. */
+    public Set<Integer> tids() {
+        Set<Integer> all = new HashSet<>();
+        for (Tracer t : tracers) {
+            all.addAll(t.tids());
+        }
+        return all;
     }
 
     // ---- the in-view commands ------------------------------------------------------------------
