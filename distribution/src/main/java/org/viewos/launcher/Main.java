@@ -100,8 +100,9 @@ public final class Main {
         List<String> command = List.of();
     }
 
-    private static PrintStream out = System.out;
-    private static PrintStream err = System.err;
+    /** The real stdout/stderr (System.out/err are redirected while the framework runs). */
+    private static final PrintStream out = System.out;
+    private static final PrintStream err = System.err;
 
     public static void main(String[] args) {
         int status;
@@ -151,9 +152,13 @@ public final class Main {
             }
         }
 
-        // From here on, nothing but errors may go to the terminal: whatever Java code (Felix, SCR,
-        // bundles) prints to System.out goes to stderr; the command owns fd 1.
-        System.setOut(System.err);
+        // From here on, nothing but our one error line may go to the terminal: while the framework
+        // starts, System.out/err are captured (see StartupCapture); afterwards whatever Java code
+        // prints on System.out goes to stderr: the command owns fd 1.
+        StartupCapture capture = new StartupCapture();
+        PrintStream captured = capture.stream();
+        System.setOut(captured);
+        System.setErr(captured);
         ignoreSigint();
 
         Map<String, Object> config = new HashMap<>();
@@ -189,6 +194,7 @@ public final class Main {
         Felix felix = new Felix(config);
         long t0 = System.nanoTime();
         List<String> problems = new ArrayList<>();
+        List<String> moduleProblems = new ArrayList<>();
         Bundle core = null;
         try {
             felix.init();
@@ -219,16 +225,17 @@ public final class Main {
                 start(b, problems);
             }
             for (Path jar : modules) {
+                String name = jar.getFileName().toString().replaceFirst("\\.jar$", "");
                 try {
-                    Bundle b = ctx.installBundle("reference:" + jar.toUri());
-                    start(b, problems);
-                } catch (BundleException e) {
-                    problems.add(jar.getFileName() + ": " + e.getMessage());
+                    ctx.installBundle("reference:" + jar.toUri()).start();
+                } catch (BundleException | RuntimeException e) {
+                    moduleProblems.add("module " + name + ": " + e.getMessage());
                 }
             }
         } catch (BundleException | RuntimeException e) {
             stop(felix);
-            throw new Failure(1, "cannot start the OSGi framework: " + e);
+            String log = capture.summary(400);
+            throw new Failure(1, "cannot start the OSGi framework: " + e + (log.isEmpty() ? "" : "; " + log));
         }
         if (Boolean.getBoolean("viewos.debug.timing")) {
             err.printf("viewos: framework and bundles started in %d ms%n",
@@ -237,9 +244,25 @@ public final class Main {
 
         int status;
         try {
-            Object service = waitForService(felix.getBundleContext(), core, problems);
+            Object service;
+            try {
+                service = waitForService(felix.getBundleContext(), core, problems, capture);
+                if (!moduleProblems.isEmpty()) {
+                    throw new Failure(1, String.join("; ", moduleProblems));
+                }
+            } catch (Failure f) {
+                String log = capture.summary(600);
+                throw log.isEmpty() ? f : new Failure(f.status, f.getMessage() + "; log: " + log);
+            }
+            System.setErr(err);
+            System.setOut(err);
+            if (Boolean.getBoolean("viewos.debug")) {
+                err.print(capture.text());
+            }
             status = runCommand(service, o, env);
         } finally {
+            System.setErr(err);
+            System.setOut(err);
             stop(felix);
         }
         return status;
@@ -254,7 +277,8 @@ public final class Main {
     }
 
     /** Waits for the SyscallService; fails early when the core cannot provide it. */
-    static Object waitForService(BundleContext ctx, Bundle core, List<String> problems) throws Failure {
+    static Object waitForService(BundleContext ctx, Bundle core, List<String> problems, StartupCapture capture)
+            throws Failure {
         if (core == null) {
             throw new Failure(1, "SyscallService not available: bundle " + CORE_BSN + " is missing"
                     + describe(problems));
@@ -263,6 +287,7 @@ public final class Main {
         tracker.open(true);
         try {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SERVICE_TIMEOUT_MS);
+            long errorDeadline = 0;
             while (true) {
                 Object svc = tracker.waitForService(25);
                 if (svc != null) {
@@ -275,6 +300,14 @@ public final class Main {
                     why = CORE_BSN + " declares no DS component (no Service-Component header)";
                 } else {
                     why = ScrDiagnostics.failure(ctx, core);
+                }
+                if (why == null && capture.coreError()) {
+                    // SCR/Felix logged an error about the core: give it one more second, no more
+                    if (errorDeadline == 0) {
+                        errorDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+                    } else if (System.nanoTime() - errorDeadline > 0) {
+                        why = "the framework logged errors about " + CORE_BSN;
+                    }
                 }
                 if (why == null && System.nanoTime() - deadline > 0) {
                     String u = ScrDiagnostics.unsatisfied(ctx, core);
@@ -622,7 +655,7 @@ public final class Main {
         @Override
         protected void doLog(int level, String msg, Throwable throwable) {
             String lv = level == LOG_ERROR ? "error" : level == LOG_WARNING ? "warning" : "info";
-            err.println("viewos: felix " + lv + ": " + oneLine(msg)
+            System.err.println("viewos: felix " + lv + ": " + oneLine(msg)
                     + (throwable == null ? "" : " (" + oneLine(String.valueOf(throwable)) + ")"));
         }
     }
