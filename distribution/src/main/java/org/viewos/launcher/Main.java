@@ -237,9 +237,17 @@ public final class Main {
             String log = capture.summary(400);
             throw new Failure(1, "cannot start the OSGi framework: " + e + (log.isEmpty() ? "" : "; " + log));
         }
-        if (Boolean.getBoolean("viewos.debug.timing")) {
-            err.printf("viewos: framework and bundles started in %d ms%n",
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+        if (Boolean.getBoolean("viewos.debug.timing") || Boolean.getBoolean("viewos.debug")) {
+            err.printf("viewos: framework and bundles started in %d ms (JVM up %d ms before)%n",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+                    java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime()
+                            - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+        }
+        if (Boolean.getBoolean("viewos.debug")) {
+            for (Bundle b : felix.getBundleContext().getBundles()) {
+                err.println("viewos: bundle " + b.getBundleId() + " " + b.getSymbolicName() + " "
+                        + b.getVersion() + " " + state(b.getState()));
+            }
         }
 
         int status;
