@@ -42,25 +42,29 @@ import org.osgi.util.tracker.ServiceTracker;
  * <li>{@code viewos.inheritfds}: comma-separated fd numbers &gt;= 3 the calling shell gave to
  *     {@code viewos} (e.g. {@code "3,5"}); the core keeps exactly these open in the command. Absent or
  *     empty when none.</li>
- * <li>{@code viewos.rcfile}: absent when no rc file runs. Otherwise the absolute paths of the rc files,
- *     separated by {@code '\n'}, in run order (usually one line). The core runs each inside the view,
- *     before the command, as {@code path} when executable, else as {@code /bin/sh path}, with the
- *     command's environment, and ignores their exit status. Order: {@code /etc/viewosrc} (if it
- *     exists and {@code -x} is not given), then the {@code -f} file, or else {@code ~/.viewosrc} (if
- *     it exists and {@code -x} is not given). An explicit {@code -f} file always runs.</li>
- * <li>{@code viewos.viewname}: the {@code -V} name (absent without {@code -V}); the launcher also calls
+ * <li>{@code viewos.rcfile}: absent when no rc file runs; otherwise ONE absolute path of an
+ *     executable file. The core runs it inside the view before the command (same environment),
+ *     ignoring its exit status. The rc files are {@code /etc/viewosrc} (if it exists and {@code -x} is
+ *     not given), then the {@code -f} file, or else {@code ~/.viewosrc} (if it exists and {@code -x}
+ *     is not given); an explicit {@code -f} file always runs. When that is exactly one executable
+ *     file, its path is passed; otherwise (two files, or a non-executable one) the launcher writes a
+ *     small {@code /bin/sh} wrapper running them in order ({@code /bin/sh FILE} for non-executable
+ *     ones) into its private 0700 temp dir and passes the wrapper's path.</li>
+ * <li>{@code viewos.name}: the {@code -V} name (absent without {@code -V}); the launcher also calls
  *     {@code setViewName(name)}.</li>
  * <li>{@code viewos.preload}: the {@code -p} arguments as given ({@code module[,opts]}), separated by
- *     {@code '\n'}, in command-line order (absent when none). The launcher installs and starts the
- *     module bundles itself, in this order, before calling {@code run}; the core may read the
- *     module options from here (text after the first comma) and should put the modules in this
- *     service order.</li>
+ *     {@code '\n'}, in command-line order (absent when none), for information. The modules are
+ *     loaded by the launcher, in this order, before {@code run}: through the service's
+ *     {@code addModule(String spec, boolean permanent)} with (spec, false) when the API has that
+ *     method, else by installing and starting {@code modules/<module>.jar} itself.</li>
  * <li>{@code viewos.quiet}: {@code "true"} with {@code -q}, else absent.</li>
  * </ul>
  * Reflection calls on the service object, through the interface class
  * {@code org.viewos.core.api.SyscallService} loaded from the registering bundle:
  * <ol>
  * <li>{@code setViewName(String)}, only when {@code -V} was given;</li>
+ * <li>{@code addModule(String, boolean)} per {@code -p}, if the API has it (see above); an Errno
+ *     from it prints {@code viewos: module NAME: <message>} and exits 1;</li>
  * <li>{@code int run(List<String> argv, Map<String,String> env, File dir, File[] stdio)} with
  *     argv = the command and its arguments exactly as given (argv[0] not resolved), env =
  *     {@code System.getenv()} (a mutable copy), dir = null, stdio = null. The Integer result is the
@@ -162,8 +166,9 @@ public final class Main {
         ignoreSigint();
 
         Map<String, Object> config = new HashMap<>();
-        Path storage = createStorage();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(storage), "viewos-cleanup"));
+        Path tmp = createStorage();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(tmp), "viewos-cleanup"));
+        Path storage = tmp.resolve("felix");
         config.put(Constants.FRAMEWORK_STORAGE, storage.toString());
         config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, "sun.misc,sun.nio.ch");
@@ -175,14 +180,10 @@ public final class Main {
         String fds = System.getProperty("viewos.inheritfds", "");
         config.put("viewos.inheritfds", fds);
         if (!rc.isEmpty()) {
-            StringBuilder sb = new StringBuilder();
-            for (Path p : rc) {
-                sb.append(sb.length() == 0 ? "" : "\n").append(p);
-            }
-            config.put("viewos.rcfile", sb.toString());
+            config.put("viewos.rcfile", rcCommand(rc, tmp).toString());
         }
         if (o.viewName != null) {
-            config.put("viewos.viewname", o.viewName);
+            config.put("viewos.name", o.viewName);
         }
         if (!o.preload.isEmpty()) {
             config.put("viewos.preload", String.join("\n", o.preload));
@@ -194,7 +195,6 @@ public final class Main {
         Felix felix = new Felix(config);
         long t0 = System.nanoTime();
         List<String> problems = new ArrayList<>();
-        List<String> moduleProblems = new ArrayList<>();
         Bundle core = null;
         try {
             felix.init();
@@ -224,14 +224,6 @@ public final class Main {
             for (Bundle b : toStart) {
                 start(b, problems);
             }
-            for (Path jar : modules) {
-                String name = jar.getFileName().toString().replaceFirst("\\.jar$", "");
-                try {
-                    ctx.installBundle("reference:" + jar.toUri()).start();
-                } catch (BundleException | RuntimeException e) {
-                    moduleProblems.add("module " + name + ": " + e.getMessage());
-                }
-            }
         } catch (BundleException | RuntimeException e) {
             stop(felix);
             String log = capture.summary(400);
@@ -255,9 +247,7 @@ public final class Main {
             Object service;
             try {
                 service = waitForService(felix.getBundleContext(), core, problems, capture);
-                if (!moduleProblems.isEmpty()) {
-                    throw new Failure(1, String.join("; ", moduleProblems));
-                }
+                preload(felix.getBundleContext(), service, o.preload, modules);
             } catch (Failure f) {
                 String log = capture.summary(600);
                 throw log.isEmpty() ? f : new Failure(f.status, f.getMessage() + "; log: " + log);
@@ -274,6 +264,68 @@ public final class Main {
             stop(felix);
         }
         return status;
+    }
+
+    /**
+     * Loads the -p modules in order: through SyscallService.addModule(spec, false) when the API has
+     * it, else by installing and starting modules/NAME.jar.
+     */
+    static void preload(BundleContext ctx, Object service, List<String> specs, List<Path> jars) throws Failure {
+        if (specs.isEmpty()) {
+            return;
+        }
+        Method add = null;
+        try {
+            add = apiClass(service).getMethod("addModule", String.class, boolean.class);
+        } catch (NoSuchMethodException e) {
+            // older API: install the bundles ourselves
+        }
+        if (add != null) {
+            for (String spec : specs) {
+                String name = spec.contains(",") ? spec.substring(0, spec.indexOf(',')) : spec;
+                try {
+                    add.invoke(service, spec, false);
+                } catch (InvocationTargetException e) {
+                    Throwable c = e.getCause();
+                    if (errnoCode(c) == 17) { // EEXIST
+                        continue; // the same module twice on the command line
+                    }
+                    throw new Failure(1, "module " + name + ": " + (c == null ? e : c.getMessage()));
+                } catch (IllegalAccessException e) {
+                    throw new Failure(1, "module " + name + ": " + e);
+                }
+            }
+            return;
+        }
+        for (Path jar : jars) {
+            String name = jar.getFileName().toString().replaceFirst("\\.jar$", "");
+            try {
+                ctx.installBundle("reference:" + jar.toUri()).start();
+            } catch (BundleException | RuntimeException e) {
+                throw new Failure(1, "module " + name + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** The one executable viewos.rcfile names: the rc file itself, or a wrapper running them all. */
+    static Path rcCommand(List<Path> rc, Path tmp) throws Failure {
+        if (rc.size() == 1 && Files.isExecutable(rc.get(0))) {
+            return rc.get(0);
+        }
+        StringBuilder sh = new StringBuilder("#!/bin/sh\n# View-OS/J rc files, in order\n");
+        for (Path p : rc) {
+            String q = "'" + p.toString().replace("'", "'\\''") + "'";
+            sh.append(Files.isExecutable(p) ? q : "/bin/sh " + q).append('\n');
+        }
+        sh.append("exit 0\n");
+        Path w = tmp.resolve("viewosrc");
+        try {
+            Files.writeString(w, sh.toString());
+            Files.setPosixFilePermissions(w, PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException e) {
+            throw new Failure(1, "cannot write " + w + ": " + e.getMessage());
+        }
+        return w;
     }
 
     private static void start(Bundle b, List<String> problems) {
@@ -363,12 +415,7 @@ public final class Main {
         } catch (InvocationTargetException e) {
             Throwable c = e.getCause();
             if (c != null && "org.viewos.core.api.Errno".equals(c.getClass().getName())) {
-                int code = 0;
-                try {
-                    code = ((Number) c.getClass().getMethod("code").invoke(c)).intValue();
-                } catch (ReflectiveOperationException ignored) {
-                    // keep 0
-                }
+                int code = errnoCode(c);
                 String name = o.command.get(0);
                 if (code == 2) {
                     throw new Failure(127, name + ": command not found (" + c.getMessage() + ")");
@@ -379,6 +426,18 @@ public final class Main {
                 throw new Failure(1, c.getMessage());
             }
             throw new Failure(1, "core failed: " + c);
+        }
+    }
+
+    /** The code of an org.viewos.core.api.Errno, -1 for anything else. */
+    static int errnoCode(Throwable t) {
+        if (t == null || !"org.viewos.core.api.Errno".equals(t.getClass().getName())) {
+            return -1;
+        }
+        try {
+            return ((Number) t.getClass().getMethod("code").invoke(t)).intValue();
+        } catch (ReflectiveOperationException e) {
+            return 0;
         }
     }
 
@@ -613,7 +672,7 @@ public final class Main {
             base = System.getProperty("java.io.tmpdir", "/tmp");
         }
         try {
-            return Files.createTempDirectory(Path.of(base), "viewos-felix-",
+            return Files.createTempDirectory(Path.of(base), "viewos-",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } catch (IOException e) {
             throw new Failure(1, "cannot create the framework storage in " + base + ": " + e.getMessage());
