@@ -1,0 +1,239 @@
+package org.viewos.itests.osgi;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+import static org.ops4j.pax.exam.CoreOptions.bootDelegationPackages;
+import static org.ops4j.pax.exam.CoreOptions.bundle;
+import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
+import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
+import static org.ops4j.pax.exam.CoreOptions.options;
+import static org.ops4j.pax.exam.CoreOptions.systemPackages;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import javax.inject.Inject;
+
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.util.tracker.ServiceTracker;
+import org.viewos.core.api.ModuleInfo;
+import org.viewos.core.api.SyscallService;
+
+/**
+ * The core bundle in a real Felix (Pax Exam, native container): SCR + OSGi util + Gogo, as the
+ * distribution runs it, our bundles straight from the reactor's target/ directories.
+ *
+ * <p>Every traced command gets its own stdio files: a child writing to this JVM's fd 1 would corrupt
+ * Surefire's fork channel.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class CoreBundleTest {
+    private static final long TIMEOUT_MS = 10_000;
+
+    @Inject
+    private BundleContext context;
+
+    @Configuration
+    public Option[] config() {
+        String bundles = System.getProperty("viewos.bundles", "../bundles");
+        String version = System.getProperty("viewos.version", "0.1.0-SNAPSHOT");
+        return options(
+                // what jnr (embedded in the core) needs, as in the launcher
+                systemPackages("sun.misc", "sun.nio.ch"),
+                bootDelegationPackages("sun.*", "com.sun.*"),
+                systemProperty("jnr.ffi.x86asm.enabled").value("false"),
+                frameworkProperty("viewos.inheritfds").value(""),
+                frameworkProperty("viewos.home").value(System.getProperty("viewos.home", "")),
+                mavenBundle("org.osgi", "org.osgi.util.function").versionAsInProject(),
+                mavenBundle("org.osgi", "org.osgi.util.promise").versionAsInProject(),
+                mavenBundle("org.osgi", "org.osgi.service.component").versionAsInProject(),
+                mavenBundle("org.apache.felix", "org.apache.felix.scr").versionAsInProject(),
+                mavenBundle("org.apache.felix", "org.apache.felix.gogo.runtime").versionAsInProject(),
+                mavenBundle("org.apache.felix", "org.apache.felix.gogo.command").versionAsInProject(),
+                bundle(new File(bundles, "core/target/org.viewos.core-" + version + ".jar").toURI().toString()),
+                junitBundles(),
+                cleanCaches(true));
+    }
+
+    // ------------------------------------------------------------------ (a)
+
+    @Test
+    public void syscallServiceAppears() throws Exception {
+        SyscallService s = service();
+        assertNotNull(s);
+        assertNotNull(s.viewName());
+        assertNotNull(s.modules());
+        assertNotNull(mounts(s));
+    }
+
+    // ------------------------------------------------------------------ (b)
+
+    @Test
+    public void runsACommandWithItsOwnStdio() throws Exception {
+        SyscallService s = service();
+        Path dir = workDir("run");
+        Path out = dir.resolve("OUT");
+        Result r = run(s, dir, "echo hi > " + sh(out) + "; echo to-stdout; echo to-stderr >&2");
+        assertEquals("exit status; stderr: " + r.err, 0, r.status);
+        assertEquals("hi\n", Files.readString(out));
+        assertEquals("to-stdout\n", r.out);
+        assertEquals("to-stderr\n", r.err);
+    }
+
+    @Test
+    public void exitStatusAndSignals() throws Exception {
+        SyscallService s = service();
+        Path dir = workDir("status");
+        assertEquals(3, run(s, dir, "exit 3").status);
+        assertEquals(128 + 15, run(s, dir, "kill -TERM $$").status);
+        // children are traced too and the view ends with its last process
+        Path out = dir.resolve("child");
+        assertEquals(0, run(s, dir, "(sleep 0.2; echo child > " + sh(out) + ") & wait").status);
+        assertEquals("child\n", Files.readString(out));
+    }
+
+    // ------------------------------------------------------------------ (c)
+
+    @Test
+    public void unrealModuleMountsHostTreeAtUnreal() throws Exception {
+        SyscallService s = service();
+        String bundles = System.getProperty("viewos.bundles", "../bundles");
+        String version = System.getProperty("viewos.version", "0.1.0-SNAPSHOT");
+        File jar = new File(bundles, "unreal/target/org.viewos.unreal-" + version + ".jar");
+        Bundle unreal = context.installBundle(jar.toURI().toString());
+        try {
+            unreal.start();
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
+            while (names(s.modules()).indexOf("unreal") < 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue("modules() lists unreal: " + names(s.modules()), names(s.modules()).contains("unreal"));
+            assertTrue("unreal mounted at /unreal: " + mounts(s), mounts(s).contains("/unreal"));
+
+            Path host = Path.of("/etc/hostname");
+            if (!Files.isRegularFile(host)) {
+                host = Path.of("/etc/passwd");
+            }
+            Path dir = workDir("unreal");
+            Path out = dir.resolve("OUT");
+            Result r = run(s, dir, "cat /unreal" + host + " > " + sh(out));
+            assertEquals("exit status; stderr: " + r.err, 0, r.status);
+            assertEquals(Files.readString(host), Files.readString(out));
+
+            // a directory listing through the module equals the host's
+            Path ls = dir.resolve("LS");
+            r = run(s, dir, "ls -a /unreal/etc > " + sh(ls) + " && ls -a /etc > " + sh(dir.resolve("LS2")));
+            assertEquals("exit status; stderr: " + r.err, 0, r.status);
+            assertEquals(Files.readString(dir.resolve("LS2")), Files.readString(ls));
+        } finally {
+            unreal.uninstall();
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** Set once a wait timed out: the other tests then fail fast instead of waiting again. */
+    private static volatile boolean serviceMissing;
+
+    private SyscallService service() throws InterruptedException {
+        for (Bundle b : context.getBundles()) {
+            if ("org.viewos.core".equals(b.getSymbolicName()) && b.getHeaders().get("Service-Component") == null) {
+                fail("org.viewos.core declares no DS component (no Service-Component header); bundles: "
+                        + bundleStates());
+            }
+        }
+        ServiceTracker<SyscallService, SyscallService> t = new ServiceTracker<>(context, SyscallService.class, null);
+        t.open();
+        try {
+            long wait = serviceMissing ? 500 : TIMEOUT_MS;
+            SyscallService s = t.waitForService(wait);
+            if (s == null) {
+                serviceMissing = true;
+                fail("no SyscallService after " + wait + " ms; bundles: " + bundleStates());
+            }
+            return s;
+        } finally {
+            t.close();
+        }
+    }
+
+    private String bundleStates() {
+        StringBuilder sb = new StringBuilder();
+        for (Bundle b : context.getBundles()) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(b.getSymbolicName()).append('=').append(b.getState())
+                    .append(b.getHeaders().get("Service-Component") == null ? "" : "(DS)");
+        }
+        return sb.toString() + " (2=INSTALLED 4=RESOLVED 8=STARTING 32=ACTIVE)";
+    }
+
+    /** The mount list as text (mountList() in the current API, mounts() in the first draft). */
+    private static String mounts(SyscallService s) throws Exception {
+        for (String m : new String[] {"mountList", "mounts"}) {
+            try {
+                return String.valueOf(SyscallService.class.getMethod(m).invoke(s));
+            } catch (NoSuchMethodException e) {
+                // try the other name
+            }
+        }
+        throw new AssertionError("SyscallService has neither mountList() nor mounts()");
+    }
+
+    private static List<String> names(List<ModuleInfo> modules) {
+        List<String> names = new ArrayList<>();
+        for (ModuleInfo m : modules) {
+            names.add(m.name());
+        }
+        return names;
+    }
+
+    private static Path workDir(String name) throws IOException {
+        Path base = Path.of(System.getProperty("viewos.testdir", System.getProperty("java.io.tmpdir")), "osgi");
+        Files.createDirectories(base);
+        return Files.createTempDirectory(base, name + "-");
+    }
+
+    private static String sh(Path p) {
+        return "'" + p.toString().replace("'", "'\\''") + "'";
+    }
+
+    static final class Result {
+        int status;
+        String out;
+        String err;
+    }
+
+    /** {@code /bin/sh -c script} in the view, stdin /dev/null, stdout/stderr to files in dir. */
+    private static Result run(SyscallService s, Path dir, String script) throws Exception {
+        Path out = Files.createTempFile(dir, "stdout-", ".txt");
+        Path err = Files.createTempFile(dir, "stderr-", ".txt");
+        Map<String, String> env = new HashMap<>(System.getenv());
+        Result r = new Result();
+        r.status = s.run(List.of("/bin/sh", "-c", script), env, dir.toFile(),
+                new File[] {new File("/dev/null"), out.toFile(), err.toFile()});
+        r.out = Files.readString(out, StandardCharsets.UTF_8);
+        r.err = Files.readString(err, StandardCharsets.UTF_8);
+        return r;
+    }
+}
