@@ -76,7 +76,8 @@ import org.osgi.util.tracker.ServiceTracker;
 public final class Main {
     static final String VERSION = "0.1.0";
     static final String USAGE =
-            "usage: viewos [-V name] [-p module[,opts]]... [-f rcfile] [-x] [-q] [--help] [--version] [--] command [args]";
+            "usage: viewos [-V name] [-p module[,opts]]... [-f rcfile] [-x] [-q] [--help] [--version] [--] command [args]"
+            + " | viewos --shell [NAME]";
     static final String SERVICE = "org.viewos.core.api.SyscallService";
     static final String CORE_BSN = "org.viewos.core";
     static final long SERVICE_TIMEOUT_MS = Long.getLong("viewos.servicetimeout", 10_000L);
@@ -101,6 +102,9 @@ public final class Main {
         boolean quiet;
         boolean help;
         boolean version;
+        /** {@code --shell [NAME]}: attach a Gogo shell to a running view instead of starting one. */
+        boolean shell;
+        String shellView;
         List<String> command = List.of();
     }
 
@@ -136,11 +140,20 @@ public final class Main {
             out.flush();
             return 0;
         }
+        if (o.shell) {
+            return ShellClient.attach(o.shellView);
+        }
         if (o.command.isEmpty()) {
             throw new Failure(2, "missing command; " + USAGE);
         }
         Path home = home();
         Map<String, String> env = new LinkedHashMap<>(System.getenv());
+        // the in-view commands (um_add_service, viewname, ...) live beside bin/viewos
+        String bin = home.resolve("bin").toString();
+        String path = env.get("PATH");
+        if (path == null || !List.of(path.split(":")).contains(bin)) {
+            env.put("PATH", path == null || path.isEmpty() ? bin : path + ":" + bin);
+        }
         checkCommand(o.command.get(0), env.get("PATH"));
         List<Path> rc = rcFiles(o);
         List<Path> modules = new ArrayList<>();
@@ -171,7 +184,7 @@ public final class Main {
         Path storage = tmp.resolve("felix");
         config.put(Constants.FRAMEWORK_STORAGE, storage.toString());
         config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, "sun.misc,sun.nio.ch");
+        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, "sun.misc,sun.nio.ch,jdk.net");
         config.put(Constants.FRAMEWORK_BOOTDELEGATION, "sun.*,com.sun.*");
         config.put("felix.log.level", o.quiet ? "0" : "1");
         config.put("felix.log.logger", new ErrLogger());
@@ -514,6 +527,14 @@ public final class Main {
                 case "--version": o.version = true; break;
                 case "--quiet": o.quiet = true; break;
                 case "--norc": o.noRc = true; break;
+                case "--shell":
+                    o.shell = true;
+                    if (value != null) {
+                        o.shellView = value;
+                    } else if (i + 1 < args.length && !args[i + 1].startsWith("-")) {
+                        o.shellView = args[++i];
+                    }
+                    return o;
                 case "--viewname":
                 case "--preload":
                 case "--rc": {
@@ -578,6 +599,7 @@ public final class Main {
                 + "                     (instead of ~/.viewosrc)\n"
                 + "  -x                 do not run /etc/viewosrc and ~/.viewosrc\n"
                 + "  -q                 quiet\n"
+                + "  --shell [NAME]     attach a Gogo shell to the running view NAME (or the only one)\n"
                 + "  --help, --version  this text; the version\n"
                 + "Exit status: the command's, 128+signal when a signal ended it; 2 usage, 126 not\n"
                 + "executable, 127 not found, 1 other errors.\n";

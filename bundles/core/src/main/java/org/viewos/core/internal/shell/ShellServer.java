@@ -181,9 +181,9 @@ public final class ShellServer {
                 Thread t = new Thread(() -> session(c), "viewos-shell-session");
                 t.setDaemon(true);
                 t.start();
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException | LinkageError e) {
                 if (open) {
-                    LOG.fine("accept: " + e);
+                    LOG.log(Level.WARNING, "viewos: shell connection refused", e);
                 }
             }
         }
