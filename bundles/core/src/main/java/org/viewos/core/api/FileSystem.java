@@ -20,6 +20,25 @@ public interface FileSystem {
      */
     String hostPath(String relative, Access access) throws Errno;
 
+    /**
+     * What {@link #hostPath} returns when the module has carried out the call itself (e.g. cow's
+     * unlink leaves a whiteout): the traced call then succeeds with 0 and never reaches the kernel.
+     * Compared with {@code ==}.
+     */
+    String DONE = new String("<viewos: done by module>");
+
+    /**
+     * The reverse of {@link #hostPath}: which path below this mount a host path shows, so that a
+     * directory fd or cwd the kernel knows by its host path is known by its view path again (for
+     * {@code openat(dirfd, ...)}, {@code getcwd}, {@code fchdir}).
+     *
+     * @param hostPath an absolute host path (canonical)
+     * @return the relative path below the mount (as {@link #hostPath} takes it), or null if none
+     */
+    default String relativeOf(String hostPath) {
+        return null;
+    }
+
     /** Called when the mount is removed. Throw {@code EBUSY} to refuse while files are in use. */
     default void unmount() throws Errno {
     }

@@ -25,7 +25,9 @@ public final class SyscallTable {
         /** fchdir / getcwd: traced to keep the view's cwd. */
         CWD,
         /** The View-OS control call: served by the daemon, never reaches a kernel. */
-        VIEWOS
+        VIEWOS,
+        /** Names a process (pid in {@link Entry#pidArg()}): refused when aimed at the daemon. */
+        GUARD
     }
 
     /** How a final symlink is treated by a call. */
@@ -52,7 +54,8 @@ public final class SyscallTable {
     public record PathArg(int dirfdArg, int pathArg, Follow follow, int flagsArg, Access access) {
     }
 
-    public record Entry(int number, String name, Kind kind, List<PathArg> paths) {
+    /** @param pidArg for {@link Kind#GUARD}: the argument holding the pid, else -1 */
+    public record Entry(int number, String name, Kind kind, List<PathArg> paths, int pidArg) {
     }
 
     private static final SyscallTable X86_64 = load("x86_64.tbl");
@@ -118,13 +121,19 @@ public final class SyscallTable {
                     case "enosys" -> Kind.ENOSYS;
                     case "cwd" -> Kind.CWD;
                     case "viewos" -> Kind.VIEWOS;
+                    case "guard" -> Kind.GUARD;
                     default -> throw new IllegalStateException("bad class in " + line);
                 };
                 List<PathArg> paths = new ArrayList<>();
+                int pidArg = -1;
                 for (int i = 3; i < f.length; i++) {
-                    paths.add(parseSpec(f[i]));
+                    if (kind == Kind.GUARD) {
+                        pidArg = Integer.parseInt(f[i].substring(1));
+                    } else {
+                        paths.add(parseSpec(f[i]));
+                    }
                 }
-                Entry e = new Entry(nr, f[1], kind, List.copyOf(paths));
+                Entry e = new Entry(nr, f[1], kind, List.copyOf(paths), pidArg);
                 list.add(e);
                 byName.put(e.name(), e);
                 max = Math.max(max, nr);

@@ -36,6 +36,10 @@ public final class Dispatcher {
     private final ViewState view;
     private final int chdir, fchdir, getcwd, mount, umount2, ctl;
     private static final int CTL_MAX = 64 * 1024;
+    private static final int SYS_GETPGID = 121;
+    private final int daemonPid = Native.LIBC.getpid();
+    private final int rename, renameat, renameat2, rmdir, unlinkat, kill;
+    private volatile java.util.function.Supplier<java.util.Set<Integer>> viewTids = java.util.Set::of;
 
     public Dispatcher(ViewState view) {
         this.view = view;
@@ -45,11 +49,28 @@ public final class Dispatcher {
         this.mount = table.number("mount");
         this.umount2 = table.number("umount2");
         this.ctl = table.number("viewos_ctl");
+        this.rename = table.number("rename");
+        this.renameat = table.number("renameat");
+        this.renameat2 = table.number("renameat2");
+        this.rmdir = table.number("rmdir");
+        this.unlinkat = table.number("unlinkat");
+        this.kill = table.number("kill");
     }
 
     /** Calls the dispatcher must see even in a view with no mount. */
     public List<Integer> alwaysTracedSyscalls() {
-        return List.of(ctl, mount, umount2);
+        List<Integer> l = new ArrayList<>(List.of(ctl, mount, umount2));
+        for (Entry e : table.entries()) {
+            if (e.kind() == SyscallTable.Kind.GUARD) {
+                l.add(e.number());
+            }
+        }
+        return l;
+    }
+
+    /** Where the dispatcher learns which threads the view has (for signals to a process group). */
+    public void attach(java.util.function.Supplier<java.util.Set<Integer>> viewTids) {
+        this.viewTids = viewTids;
     }
 
     /** Handles a seccomp stop; returns the ptrace request to resume with. */
@@ -69,7 +90,9 @@ public final class Dispatcher {
             return Ptrace.PTRACE_CONT;
         }
         try {
-            if (e.number() == ctl) {
+            if (e.kind() == SyscallTable.Kind.GUARD) {
+                guard(t, p, regs, e);
+            } else if (e.number() == ctl) {
                 control(t, p, regs);
             } else if (e.number() == mount) {
                 mount(t, p, regs, mounts);
@@ -90,6 +113,53 @@ public final class Dispatcher {
             p.setRegs(t.tid(), regs.skipped(-err.code()));
         }
         return Ptrace.PTRACE_CONT;
+    }
+
+    /**
+     * Calls that name a process: none may reach the daemon (signals, ptrace, process_vm_*, pidfd).
+     * kill() of a process group the daemon shares with the view (kill(0), kill(-pgid), kill(-1))
+     * is carried out on the view's processes only.
+     */
+    private void guard(Tracee t, Ptrace p, Regs regs, Entry e) throws Errno {
+        int pid = (int) regs.arg(e.pidArg());
+        if (pid == daemonPid || (pid > 0 && isDaemonThread(pid))) {
+            throw new Errno(Errno.EPERM, e.name() + " aimed at the View-OS daemon");
+        }
+        if (e.number() != kill || pid > 0) {
+            return;
+        }
+        long ours = Native.LIBC.syscall(SYS_GETPGID, 0, 0, 0, 0, 0);
+        long group = pid == 0 ? Native.LIBC.syscall(SYS_GETPGID, t.tid(), 0, 0, 0, 0) : -pid;
+        if (pid != -1 && group != ours) {
+            return; // a group without the daemon: the kernel's kill is exact
+        }
+        int sig = (int) regs.arg(1);
+        java.util.Set<Integer> done = new java.util.HashSet<>();
+        for (int tid : viewTids.get()) {
+            int tgid = tgid(tid);
+            if (tgid > 0 && done.add(tgid)
+                    && (pid == -1 || Native.LIBC.syscall(SYS_GETPGID, tgid, 0, 0, 0, 0) == group)) {
+                Native.LIBC.kill(tgid, sig);
+            }
+        }
+        p.setRegs(t.tid(), regs.skipped(done.isEmpty() ? -Errno.ESRCH : 0));
+    }
+
+    private boolean isDaemonThread(int tid) {
+        return new java.io.File("/proc/" + daemonPid + "/task/" + tid).exists();
+    }
+
+    private static int tgid(int tid) {
+        try {
+            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + tid + "/status"))) {
+                if (l.startsWith("Tgid:")) {
+                    return Integer.parseInt(l.substring(5).strip());
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
     }
 
     /** viewos_ctl(request, length, reply, size): NUL-separated argv in, text out; returns its length. */
@@ -189,6 +259,10 @@ public final class Dispatcher {
     private void getcwd(Tracee t, Ptrace p, Regs regs) throws Errno {
         String cwd = t.fs() == null ? null : t.fs().viewCwd();
         if (cwd == null) {
+            String kernel = Native.readlink("/proc/" + t.tid() + "/cwd");
+            cwd = kernel == null ? null : view.mounts().viewOf(kernel);
+        }
+        if (cwd == null) {
             return;
         }
         byte[] b = Native.cpath(cwd);
@@ -227,6 +301,15 @@ public final class Dispatcher {
             Resolution r = PathResolver.resolve(mounts, base, path, follows(pa, flags), access(pa, flags));
             if (e.number() == chdir) {
                 chdirTo = r;
+            }
+            boolean moves = e.number() == rename || e.number() == renameat || e.number() == renameat2
+                    || e.number() == rmdir || (e.number() == unlinkat && (regs.arg(2) & 0x200) != 0);
+            if (moves && pa == e.paths().get(0) && mounts.isMountAncestor(r.viewPath())) {
+                throw new Errno(Errno.EBUSY, r.viewPath() + " holds a mount of this view");
+            }
+            if (r.lookup() != null && r.lookup().hostPath() == FileSystem.DONE) {
+                p.setRegs(t.tid(), regs.skipped(0)); // the module carried the call out itself
+                return;
             }
             if (r.crossed()) {
                 String host = r.hostPath();
@@ -290,15 +373,27 @@ public final class Dispatcher {
         };
     }
 
-    /** The view cwd of a tracee: tracked when it differs from the kernel's, else the kernel's. */
-    private static String cwd(Tracee t) {
+    /**
+     * The view cwd of a tracee: tracked after a chdir into a mount, else the kernel's cwd mapped
+     * back through the mounts.
+     */
+    private String cwd(Tracee t) {
         String v = t.fs() == null ? null : t.fs().viewCwd();
-        return v != null ? v : Native.readlink("/proc/" + t.tid() + "/cwd");
+        return v != null ? v : toView(Native.readlink("/proc/" + t.tid() + "/cwd"));
     }
 
-    private static String fdPath(Tracee t, int fd) {
+    /** The view path of a directory fd (its host path mapped back through the mounts). */
+    private String fdPath(Tracee t, int fd) {
         String l = Native.readlink("/proc/" + t.tid() + "/fd/" + fd);
-        return l != null && l.startsWith("/") ? l : null;
+        return l != null && l.startsWith("/") ? toView(l) : null;
+    }
+
+    private String toView(String host) {
+        if (host == null) {
+            return null;
+        }
+        String v = view.mounts().viewOf(host);
+        return v != null ? v : host;
     }
 
     static String str(byte[] b) {

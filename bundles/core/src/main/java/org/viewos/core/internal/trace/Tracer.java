@@ -42,6 +42,7 @@ public final class Tracer {
 
     public Tracer(Dispatcher dispatcher) {
         this.dispatcher = dispatcher;
+        dispatcher.attach(this::tids);
     }
 
     /**
@@ -57,6 +58,9 @@ public final class Tracer {
             Set<Integer> keepFds) {
         ptrace = new Ptrace(new Scratch());
         JobControl.install();
+        // Not dumpable: no process of the user (traced or not) may ptrace the daemon, read its
+        // memory or open its /proc files; only CAP_SYS_PTRACE could, and the guards refuse that.
+        Native.LIBC.syscall(SyscallTable.x86_64().number("prctl"), 4 /* PR_SET_DUMPABLE */, 0, 0, 0, 0);
         rootPid = spawnStopped(argv, env, dir, stdio, rcFile, keepFds);
         Tracee root = new Tracee(rootPid);
         root.started = true;

@@ -53,6 +53,37 @@ public final class MountTable {
         return null;
     }
 
+    /**
+     * The view path a host path shows, when a mount maps it back ({@link FileSystem#relativeOf});
+     * null when none does (the host path is then its own view path).
+     */
+    public String viewOf(String hostPath) {
+        for (int i = mounts.size() - 1; i >= 0; i--) {
+            Mount m = mounts.get(i);
+            String rel;
+            try {
+                rel = m.fs().relativeOf(hostPath);
+            } catch (RuntimeException e) {
+                continue; // a module bug must not break the caller's lookup
+            }
+            if (rel != null) {
+                return rel.isEmpty() ? m.target() : m.target().equals("/") ? "/" + rel : m.target() + "/" + rel;
+            }
+        }
+        return null;
+    }
+
+    /** Whether {@code path} is a mount point of the view or lies above one (renaming it would move mounts). */
+    public boolean isMountAncestor(String path) {
+        for (Mount m : mounts) {
+            String t = m.target();
+            if (t.equals(path) || path.equals("/") || t.startsWith(path + "/")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Where a canonical view path really is. */
     public record Lookup(Mount mount, String hostPath) {
     }
