@@ -38,7 +38,7 @@ public final class Dispatcher {
     private static final int CTL_MAX = 64 * 1024;
     private static final int SYS_GETPGID = 121;
     private final int daemonPid = Native.LIBC.getpid();
-    private final int rename, renameat, renameat2, rmdir, unlinkat, kill;
+    private final int rename, renameat, renameat2, rmdir, unlinkat, kill, connect;
     private volatile java.util.function.Supplier<java.util.Set<Integer>> viewTids = java.util.Set::of;
 
     public Dispatcher(ViewState view) {
@@ -55,6 +55,7 @@ public final class Dispatcher {
         this.rmdir = table.number("rmdir");
         this.unlinkat = table.number("unlinkat");
         this.kill = table.number("kill");
+        this.connect = table.number("connect");
     }
 
     /** Calls the dispatcher must see even in a view with no mount. */
@@ -121,6 +122,10 @@ public final class Dispatcher {
      * is carried out on the view's processes only.
      */
     private void guard(Tracee t, Ptrace p, Regs regs, Entry e) throws Errno {
+        if (e.number() == connect) {
+            guardConnect(t, p, regs);
+            return;
+        }
         int pid = (int) regs.arg(e.pidArg());
         if (pid == daemonPid || (pid > 0 && isDaemonThread(pid))) {
             throw new Errno(Errno.EPERM, e.name() + " aimed at the View-OS daemon");
@@ -143,6 +148,39 @@ public final class Dispatcher {
             }
         }
         p.setRegs(t.tid(), regs.skipped(done.isEmpty() ? -Errno.ESRCH : 0));
+    }
+
+    /**
+     * connect(2) to a UNIX socket in the directory of the views' Gogo sockets is refused: a process
+     * inside a view must not drive any view's shell.
+     */
+    private void guardConnect(Tracee t, Ptrace p, Regs regs) throws Errno {
+        long len = regs.arg(2);
+        if (len <= 2 || len > 110) {
+            return;
+        }
+        Scratch s = p.scratch();
+        if (s.read(t.tid(), regs.arg(1), (int) len) != len) {
+            return; // the kernel answers EFAULT itself
+        }
+        byte[] b = s.bytes((int) len);
+        if ((b[0] | (b[1] << 8)) != 1 /* AF_UNIX */ || b[2] == 0) {
+            return; // not a path socket (abstract names have a leading NUL)
+        }
+        int end = 2;
+        while (end < len && b[end] != 0) {
+            end++;
+        }
+        String path = new String(b, 2, end - 2, StandardCharsets.ISO_8859_1);
+        String base = path.startsWith("/") ? null : cwd(t);
+        if (base == null && !path.startsWith("/")) {
+            return;
+        }
+        String canonical = PathResolver.resolve(view.mounts(), base, path, true, FileSystem.Access.LOOKUP).hostPath();
+        if (canonical.matches("(/run/user/[0-9]+|/tmp|" + java.util.regex.Pattern.quote(
+                String.valueOf(System.getenv("XDG_RUNTIME_DIR"))) + ")/viewos-[0-9]+/[^/]*")) {
+            throw new Errno(Errno.EACCES, "a view's shell socket is not for processes in a view");
+        }
     }
 
     private boolean isDaemonThread(int tid) {
