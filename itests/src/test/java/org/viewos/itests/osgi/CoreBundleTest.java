@@ -25,7 +25,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import java.io.InputStream;
+
 import javax.inject.Inject;
+
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
 
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -61,7 +66,7 @@ public class CoreBundleTest {
         String version = System.getProperty("viewos.version", "0.1.0-SNAPSHOT");
         return options(
                 // what jnr (embedded in the core) needs, as in the launcher
-                systemPackages("sun.misc", "sun.nio.ch"),
+                systemPackages("sun.misc", "sun.nio.ch", "jdk.net"),
                 bootDelegationPackages("sun.*", "com.sun.*"),
                 systemProperty("jnr.ffi.x86asm.enabled").value("false"),
                 frameworkProperty("viewos.inheritfds").value(""),
@@ -150,6 +155,96 @@ public class CoreBundleTest {
         } finally {
             unreal.uninstall();
         }
+    }
+
+    // ------------------------------------------------------------------ (d) Gogo, (e) hot swap
+
+    /** The um:* Gogo commands, called through the CommandProcessor as a remote shell does. */
+    @Test
+    public void gogoCommandsManageModules() throws Exception {
+        service();
+        ServiceTracker<CommandProcessor, CommandProcessor> t = new ServiceTracker<>(context, CommandProcessor.class, null);
+        t.open();
+        CommandProcessor cp = t.waitForService(TIMEOUT_MS);
+        assertNotNull("Gogo CommandProcessor", cp);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream out = new java.io.PrintStream(bytes, true);
+        CommandSession session = cp.createSession(InputStream.nullInputStream(), out, out);
+        try {
+            assertEquals("added unreal", String.valueOf(session.execute("um:add_service unreal")));
+            String ls = String.valueOf(session.execute("um:ls_service"));
+            assertTrue(ls, ls.startsWith("unreal: "));
+            assertTrue(String.valueOf(session.execute("um:mounts")).contains("/ on /unreal type unreal"));
+            try {
+                session.execute("um:add_service unreal");
+                fail("a second um:add_service unreal must fail with EEXIST");
+            } catch (Exception e) {
+                assertTrue(e.toString(), e.toString().contains("EEXIST"));
+            }
+            // a module is a bundle: the ordinary Felix commands see it
+            String lb = String.valueOf(session.execute("lb -s"));
+            assertTrue(lb, lb.contains("org.viewos.unreal"));
+            assertEquals("removed unreal", String.valueOf(session.execute("um:del_service unreal")));
+            assertEquals("", String.valueOf(session.execute("um:ls_service")));
+        } finally {
+            session.close();
+            t.close();
+        }
+    }
+
+    /**
+     * A traced loop keeps reading through the module while the module is added, removed, re-added
+     * and updated (bundle update) underneath it: the loop never crashes and sees only right answers
+     * (the host's file, or ENOENT while the module is away).
+     */
+    @Test
+    public void moduleSwappedUnderARunningProcess() throws Exception {
+        SyscallService s = service();
+        Path host = Path.of("/etc/hostname");
+        Path dir = workDir("swap");
+        Path expected = dir.resolve("expected");
+        Files.copy(host, expected);
+        String script = "i=0; while [ $i -lt 400 ]; do "
+                + "if cat /unreal/etc/hostname > got 2>/dev/null; then "
+                + "  if cmp -s got " + sh(expected) + "; then printf U; else printf X; fi; "
+                + "else printf -; fi; i=$((i+1)); done; echo END";
+        Result[] result = {null};
+        Throwable[] failure = {null};
+        Thread traced = new Thread(() -> {
+            try {
+                result[0] = run(s, dir, script);
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        });
+        traced.start();
+        int swaps = 0;
+        while (traced.isAlive() && swaps < 12) {
+            s.addModule("unreal", false);
+            Thread.sleep(30);
+            if (swaps % 3 == 2) {
+                for (Bundle b : context.getBundles()) {
+                    if ("org.viewos.unreal".equals(b.getSymbolicName())) {
+                        b.update(); // a new revision of the module, as Gogo's update does
+                    }
+                }
+                Thread.sleep(30);
+            }
+            s.removeModule("unreal");
+            Thread.sleep(30);
+            swaps++;
+        }
+        traced.join(60_000);
+        assertTrue("the traced loop ended", !traced.isAlive());
+        if (failure[0] != null) {
+            throw new AssertionError(failure[0]);
+        }
+        String out = result[0].out;
+        assertEquals("exit status; stderr: " + result[0].err, 0, result[0].status);
+        assertTrue("loop finished: " + out, out.endsWith("END\n"));
+        assertTrue("no wrong content ever: " + out, !out.contains("X"));
+        assertTrue("saw the module (U) and its absence (-) during " + swaps + " swaps: " + out,
+                out.contains("U") && out.contains("-"));
     }
 
     // ------------------------------------------------------------------ helpers
