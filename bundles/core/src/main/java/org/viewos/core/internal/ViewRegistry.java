@@ -230,6 +230,9 @@ public final class ViewRegistry implements SyscallService, ViewState {
         Mount m = new Mount(source, canonical, fstype, options == null ? "" : options, chosen.module(), fs,
                 chosen.type(), user);
         mounts.updateAndGet(t -> t.plus(m));
+        for (Tracer t : tracers) {
+            t.requirePaths(); // from now on the view's processes stop at path calls
+        }
     }
 
     @Override
@@ -507,6 +510,9 @@ public final class ViewRegistry implements SyscallService, ViewState {
                 failure[0] = e;
             }
         }, "viewos-tracer-" + running.incrementAndGet());
+        if (!mounts.get().isEmpty()) {
+            tracer.requirePaths();
+        }
         tracers.add(tracer);
         t.start();
         try {

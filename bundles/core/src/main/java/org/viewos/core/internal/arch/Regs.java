@@ -82,6 +82,47 @@ public final class Regs {
         return new Regs(c);
     }
 
+    /**
+     * Registers that, once resumed, continue the program as the kernel would after a stop that
+     * interrupted a system call without a signal handler running: an interrupted call is restarted
+     * (the kernel does this itself unless the tracer ran another call meanwhile).
+     */
+    public Regs resumable() {
+        long ax = w[RAX];
+        if (w[ORIG_RAX] < 0) {
+            return this;
+        }
+        long[] c = w.clone();
+        if (ax == -512 || ax == -513 || ax == -514) { // ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND
+            c[RAX] = w[ORIG_RAX];
+            c[RIP] = w[RIP] - SYSCALL_INSN_LEN;
+        } else if (ax == -516) { // ERESTART_RESTARTBLOCK
+            c[RAX] = RESTART_SYSCALL;
+            c[RIP] = w[RIP] - SYSCALL_INSN_LEN;
+        } else {
+            return this;
+        }
+        return new Regs(c);
+    }
+
+    /** Number of restart_syscall(2), which the kernel uses for ERESTART_RESTARTBLOCK. */
+    private static final long RESTART_SYSCALL = 219;
+
+    /**
+     * Registers that make the tracee execute the {@code syscall} instruction at {@code insn} with
+     * this number and these arguments (injection from a stop that is not at a syscall entry).
+     */
+    public Regs executing(long insn, long nr, long... args) {
+        long[] c = w.clone();
+        c[RIP] = insn;
+        c[RAX] = nr;
+        c[ORIG_RAX] = -1;
+        for (int i = 0; i < args.length; i++) {
+            c[ARGS[i]] = args[i];
+        }
+        return new Regs(c);
+    }
+
     /** The snapshot with new syscall number and arguments (for injecting a call). */
     public Regs call(long nr, long... args) {
         long[] c = w.clone();

@@ -38,13 +38,51 @@ public final class SeccompFilter {
      *               at them even when the view has no mount (control channel, mount, umount2)
      */
     static byte[] build(SyscallTable table, List<Integer> always) {
+        return build(table, always, true);
+    }
+
+    /**
+     * The base program every view starts with: ENOSYS for other ABIs and the {@code enosys} class,
+     * TRACE for {@code always}; path calls run untraced until {@link #paths} is added.
+     */
+    static byte[] base(SyscallTable table, List<Integer> always) {
+        return build(table, always, false);
+    }
+
+    /**
+     * The program added (stacked) once the view has a mount: TRACE for the path and cwd classes,
+     * ALLOW for the rest (the base filter still refuses what it refuses: ERRNO outranks TRACE).
+     */
+    static byte[] paths(SyscallTable table) {
+        List<Integer> traced = new ArrayList<>();
+        for (Entry e : table.entries()) {
+            if (e.kind() == Kind.PATH || e.kind() == Kind.CWD) {
+                traced.add(e.number());
+            }
+        }
+        List<Insn> p = new ArrayList<>();
+        int allow = 4 + traced.size(), trace = allow + 1;
+        p.add(new Insn(LD_W_ABS, 0, 0, OFF_ARCH));
+        p.add(new Insn(JEQ_K, 0, allow - 2, AUDIT_ARCH_X86_64));
+        p.add(new Insn(LD_W_ABS, 0, 0, OFF_NR));
+        p.add(new Insn(JGE_K, allow - 4, 0, X32_SYSCALL_BIT));
+        for (int nr : traced) {
+            int here = p.size();
+            p.add(new Insn(JEQ_K, trace - here - 1, 0, nr));
+        }
+        p.add(new Insn(RET_K, 0, 0, RET_ALLOW));
+        p.add(new Insn(RET_K, 0, 0, RET_TRACE));
+        return encode(p);
+    }
+
+    private static byte[] build(SyscallTable table, List<Integer> always, boolean withPaths) {
         List<Integer> traced = new ArrayList<>();
         List<Integer> refused = new ArrayList<>();
         for (Entry e : table.entries()) {
             if (always.contains(e.number())) {
                 continue;
             }
-            if (e.kind() == Kind.PATH || e.kind() == Kind.CWD) {
+            if (withPaths && (e.kind() == Kind.PATH || e.kind() == Kind.CWD)) {
                 traced.add(e.number());
             } else if (e.kind() == Kind.ENOSYS) {
                 refused.add(e.number());
@@ -74,6 +112,10 @@ public final class SeccompFilter {
         p.add(new Insn(RET_K, 0, 0, RET_TRACE));
         p.add(new Insn(RET_K, 0, 0, RET_ERRNO | ENOSYS));
         p.add(new Insn(RET_K, 0, 0, RET_TRACE | DATA_ALWAYS));
+        return encode(p);
+    }
+
+    private static byte[] encode(List<Insn> p) {
         ByteBuffer b = ByteBuffer.allocate(p.size() * 8).order(ByteOrder.nativeOrder());
         for (Insn i : p) {
             if (i.jt() > 255 || i.jf() > 255) {

@@ -16,6 +16,10 @@ public final class Tracee {
     LongConsumer onExit;
     /** cwd and root: shared between threads (CLONE_FS), copied by fork. */
     FsState fs;
+    /** The process it belongs to. */
+    TraceeGroup group;
+    /** In a group-stop we PTRACE_LISTENed: it runs again only by SIGCONT. */
+    boolean listening;
 
     Tracee(int tid) {
         this.tid = tid;

@@ -29,13 +29,23 @@ public final class Tracer {
     private static final int SYSCALL_STOP = Ptrace.SIGTRAP | 0x80;
     private static final int O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0x40, O_TRUNC = 0x200;
     private static final int POSIX_SPAWN_SETSIGMASK = 0x08;
+    private static final int PTRACE_GETSIGINFO = 0x4202, SI_TKILL = -6;
+    private static final int SECCOMP_FILTER_FLAG_TSYNC = 1;
 
     private final Dispatcher dispatcher;
     private final Map<Integer, Tracee> tracees = new HashMap<>();
     /** The tids of {@link #tracees}, readable from any thread (for signalling the whole view). */
     private final Set<Integer> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    /** Children whose fork event was seen before their first stop: child tid → parent's FsState. */
-    private final Map<Integer, FsState> pendingChildren = new HashMap<>();
+    /** Children whose fork event was seen before their first stop: what they inherit. */
+    private record Inherited(FsState fs, TraceeGroup group) {
+    }
+
+    private final Map<Integer, Inherited> pendingChildren = new HashMap<>();
+    /** The stacked filters beyond the base one, in order; a process carrying n has the first n. */
+    private final List<byte[]> filters = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Set<String> filterNames = new java.util.HashSet<>();
+    private final int daemonPid = Native.LIBC.getpid();
+    private volatile Thread thread;
     private Ptrace ptrace;
     private int rootPid;
     private int rootStatus = -1;
@@ -56,6 +66,7 @@ public final class Tracer {
      */
     public int run(List<String> argv, Map<String, String> env, File dir, File[] stdio, String rcFile,
             Set<Integer> keepFds) {
+        thread = Thread.currentThread();
         ptrace = new Ptrace(new Scratch());
         JobControl.install();
         // Not dumpable: no process of the user (traced or not) may ptrace the daemon, read its
@@ -66,6 +77,7 @@ public final class Tracer {
         root.started = true;
         root.needsFilter = true;
         root.fs = new FsState();
+        root.group = new TraceeGroup(rootPid, 0);
         tracees.put(rootPid, root);
         live.add(rootPid);
         Ptrace.seize(rootPid, OPTIONS);
@@ -178,29 +190,40 @@ public final class Tracer {
             t = new Tracee(pid);
             tracees.put(pid, t);
             live.add(pid);
-            FsState parentFs = pendingChildren.remove(pid);
-            if (parentFs != null) {
-                t.fs = parentFs;
+            Inherited in = pendingChildren.remove(pid);
+            if (in != null) {
+                t.fs = in.fs();
+                t.group = in.group();
             }
         }
+        t.listening = false;
         if (sig == SYSCALL_STOP) {
             syscallStop(t);
             return;
         }
         switch (event) {
-            case Ptrace.EVENT_SECCOMP -> resume(t, dispatcher.onSeccomp(t, ptrace), 0);
+            case Ptrace.EVENT_SECCOMP -> {
+                if (behind(t)) {
+                    addFiltersAtEntry(t); // the call re-runs under the new filters
+                    return;
+                }
+                resume(t, dispatcher.onSeccomp(t, ptrace), 0);
+            }
             case Ptrace.EVENT_FORK, Ptrace.EVENT_VFORK, Ptrace.EVENT_CLONE -> {
                 int child = (int) ptrace.eventMessage(pid);
-                // threads share fs state (CLONE_FS); fork and vfork copy it
+                // threads share fs state (CLONE_FS) and their process; fork and vfork copy both
+                boolean thread = event == Ptrace.EVENT_CLONE && tgid(child) == t.group.tgid;
                 FsState fs = event == Ptrace.EVENT_CLONE ? t.fs : t.fs.copy();
+                TraceeGroup group = thread ? t.group : new TraceeGroup(child, t.group.filters);
                 Tracee c = tracees.get(child);
                 if (c == null) {
-                    pendingChildren.put(child, fs);
+                    pendingChildren.put(child, new Inherited(fs, group));
                 } else {
                     c.fs = fs;
+                    c.group = group;
                     if (c.held) {
                         c.held = false;
-                        resume(c, Ptrace.PTRACE_CONT, 0);
+                        firstResume(c);
                     }
                 }
                 resume(t, Ptrace.PTRACE_CONT, 0);
@@ -213,6 +236,7 @@ public final class Tracer {
                     live.remove(former);
                 }
                 t.onExit = null;
+                t.group.syscallInsn = 0; // a new address space, a new vDSO
                 resume(t, Ptrace.PTRACE_CONT, 0);
             }
             case Ptrace.EVENT_STOP -> {
@@ -222,10 +246,11 @@ public final class Tracer {
                         t.held = true; // wait for the parent's fork event to know its state
                         return;
                     }
-                    resume(t, Ptrace.PTRACE_CONT, 0);
+                    firstResume(t);
                 } else if (sig == Ptrace.SIGSTOP || sig == Ptrace.SIGTSTP || sig == Ptrace.SIGTTIN
                         || sig == Ptrace.SIGTTOU) {
                     // group-stop: stay stopped, but let SIGCONT and events through
+                    t.listening = true;
                     Ptrace.resume(Ptrace.PTRACE_LISTEN, pid, 0);
                     if (sig != Ptrace.SIGSTOP && JobControl.sameJob(pid)) {
                         // Ctrl-Z of a job the daemon belongs to: the user's shell waits for the
@@ -233,12 +258,217 @@ public final class Tracer {
                         JobControl.stopSelf();
                     }
                 } else {
+                    // our PTRACE_INTERRUPT (or a SIGCONT re-trap): a chance to add missing filters
+                    t.group.interrupting = false;
+                    if (behind(t)) {
+                        addFiltersAnywhere(t);
+                        return;
+                    }
                     resume(t, Ptrace.PTRACE_CONT, 0);
                 }
             }
-            case 0 -> resume(t, Ptrace.PTRACE_CONT, sig); // signal-delivery-stop: deliver it
+            case 0 -> {
+                if (sig == Ptrace.SIGSTOP && isDoorbell(pid)) {
+                    resume(t, Ptrace.PTRACE_CONT, 0); // ours: the tracee never sees it
+                    interruptBehind();
+                    return;
+                }
+                resume(t, Ptrace.PTRACE_CONT, sig); // signal-delivery-stop: deliver it
+            }
             default -> resume(t, Ptrace.PTRACE_CONT, 0);
         }
+    }
+
+    /** The first resume of a new thread: add missing filters first (its first stop is a safe point). */
+    private void firstResume(Tracee t) {
+        if (behind(t)) {
+            addFiltersAnywhere(t);
+        } else {
+            resume(t, Ptrace.PTRACE_CONT, 0);
+        }
+    }
+
+    // ---- stacking filters while the view runs ------------------------------------------------
+
+    /**
+     * Asks every process of the view to carry the filter {@code name} (once; filters stack and can
+     * never be removed). Any thread may call this; the tracer thread does the work: directly when it
+     * is the caller, else woken by a doorbell (a SIGSTOP from the daemon, swallowed).
+     */
+    public void require(String name, byte[] program) {
+        synchronized (filterNames) {
+            if (!filterNames.add(name)) {
+                return;
+            }
+            filters.add(program);
+        }
+        if (Thread.currentThread() == thread) {
+            interruptBehind();
+        } else {
+            ringDoorbell();
+        }
+    }
+
+    /** The view's path filter (for modules that translate paths). */
+    public void requirePaths() {
+        require("paths", SeccompFilter.paths(SyscallTable.x86_64()));
+    }
+
+    private boolean behind(Tracee t) {
+        return t.group != null && t.group.filters < filters.size();
+    }
+
+    private void ringDoorbell() {
+        for (int tid : live) {
+            if (Native.LIBC.syscall(SyscallTable.x86_64().number("tkill"), tid, Ptrace.SIGSTOP, 0, 0, 0) == 0) {
+                return;
+            }
+        }
+    }
+
+    private boolean isDoorbell(int pid) {
+        jnr.ffi.Pointer info = ptrace.scratch().regs();
+        if (Ptrace.call(PTRACE_GETSIGINFO, pid, 0, info.address()) < 0) {
+            return false;
+        }
+        return info.getInt(8) == SI_TKILL && info.getInt(16) == daemonPid;
+    }
+
+    /** PTRACE_INTERRUPT one running thread of every process that lacks filters. */
+    private void interruptBehind() {
+        for (Tracee t : tracees.values()) {
+            TraceeGroup g = t.group;
+            if (g != null && g.filters < filters.size() && !g.interrupting && t.started && !t.held && !t.listening) {
+                if (Ptrace.call(Ptrace.PTRACE_INTERRUPT, t.tid, 0, 0) >= 0) {
+                    g.interrupting = true;
+                }
+            }
+        }
+    }
+
+    /** At a seccomp stop (syscall entry): inject the missing filters, then re-run the call. */
+    private void addFiltersAtEntry(Tracee t) {
+        Regs saved = ptrace.getRegs(t.tid);
+        if (saved == null) {
+            return;
+        }
+        int seccomp = SyscallTable.x86_64().number("seccomp");
+        Injection in = new Injection(t, saved);
+        while (t.group.filters < filters.size()) {
+            byte[] prog = filters.get(t.group.filters);
+            long fprog = writeProgram(t, saved.sp(), prog);
+            long r = fprog == 0 ? -14 : in.call(seccomp, 1, SECCOMP_FILTER_FLAG_TSYNC, fprog);
+            if (r != 0) {
+                LOG.warning("viewos: cannot add a filter to process " + t.group.tgid + " (" + r + ")");
+                break;
+            }
+            t.group.filters++;
+        }
+        ptrace.setRegs(t.tid, saved.restarted());
+        Ptrace.resume(Ptrace.PTRACE_CONT, t.tid, 0);
+    }
+
+    /**
+     * At a stop anywhere (an interrupt, a new thread's first stop): make the thread execute a
+     * {@code syscall} instruction of its vDSO for each missing filter, then put everything back,
+     * restarting a system call the stop interrupted.
+     */
+    private void addFiltersAnywhere(Tracee t) {
+        Regs saved = ptrace.getRegs(t.tid);
+        if (saved == null) {
+            return;
+        }
+        long insn = syscallInsn(t);
+        int seccomp = SyscallTable.x86_64().number("seccomp");
+        while (insn != 0 && t.group.filters < filters.size()) {
+            long fprog = writeProgram(t, saved.sp(), filters.get(t.group.filters));
+            if (fprog == 0) {
+                break;
+            }
+            ptrace.setRegs(t.tid, saved.executing(insn, seccomp, 1, SECCOMP_FILTER_FLAG_TSYNC, fprog));
+            Ptrace.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0);
+            if (!awaitSyscallStop(t)) {
+                // something else came first (a signal, death): put the registers back and serve
+                // that stop as usual; the filters are added at a later stop
+                int st = ptrace.status();
+                ptrace.setRegs(t.tid, saved.resumable());
+                handle(t.tid, st);
+                return;
+            }
+            long r = toExit(t);
+            if (r != 0) {
+                LOG.warning("viewos: cannot add a filter to process " + t.group.tgid + " (" + r + ")");
+                break;
+            }
+            t.group.filters++;
+        }
+        ptrace.setRegs(t.tid, saved.resumable());
+        resume(t, Ptrace.PTRACE_CONT, 0);
+    }
+
+    private boolean awaitSyscallStop(Tracee t) {
+        int r = ptrace.waitFor(t.tid, Ptrace.WALL);
+        int st = ptrace.status();
+        return r == t.tid && (st & 0xff) == 0x7f && ((st >> 8) & 0xff) == SYSCALL_STOP;
+    }
+
+    /** Writes a BPF program and its sock_fprog below the red zone; returns the sock_fprog address. */
+    private long writeProgram(Tracee t, long sp, byte[] prog) {
+        long progAddr = (sp - 1024 - prog.length) & ~15L;
+        long fprogAddr = progAddr - 16;
+        byte[] fprog = new byte[16];
+        int n = prog.length / 8;
+        fprog[0] = (byte) n;
+        fprog[1] = (byte) (n >> 8);
+        for (int i = 0; i < 8; i++) {
+            fprog[8 + i] = (byte) (progAddr >>> (8 * i));
+        }
+        Scratch s = ptrace.scratch();
+        if (s.write(t.tid, progAddr, prog, prog.length) < 0 || s.write(t.tid, fprogAddr, fprog, 16) < 0) {
+            return 0;
+        }
+        return fprogAddr;
+    }
+
+    /** A {@code syscall} instruction (0f 05) in the thread's vDSO, looked up once per exec. */
+    private long syscallInsn(Tracee t) {
+        if (t.group.syscallInsn != 0) {
+            return t.group.syscallInsn;
+        }
+        try {
+            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + t.tid + "/maps"))) {
+                if (!l.endsWith("[vdso]")) {
+                    continue;
+                }
+                String[] range = l.substring(0, l.indexOf(' ')).split("-");
+                long start = Long.parseUnsignedLong(range[0], 16);
+                int len = (int) Math.min(Long.parseUnsignedLong(range[1], 16) - start, Scratch.DATA_SIZE);
+                long n = ptrace.scratch().read(t.tid, start, len);
+                byte[] b = ptrace.scratch().bytes((int) Math.max(n, 0));
+                for (int i = 0; i + 1 < n; i++) {
+                    if (b[i] == 0x0f && b[i + 1] == 0x05) {
+                        t.group.syscallInsn = start + i;
+                        return t.group.syscallInsn;
+                    }
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.warning("viewos: no vDSO syscall instruction in " + t.tid + ": " + e);
+        }
+        return 0;
+    }
+
+    private static int tgid(int tid) {
+        try {
+            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + tid + "/status"))) {
+                if (l.startsWith("Tgid:")) {
+                    return Integer.parseInt(l.substring(5).strip());
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return tid;
+        }
+        return tid;
     }
 
     private void syscallStop(Tracee t) {
@@ -275,44 +505,74 @@ public final class Tracer {
             return;
         }
         SyscallTable table = SyscallTable.x86_64();
-        byte[] prog = SeccompFilter.build(table, dispatcher.alwaysTracedSyscalls());
-        long progAddr = (saved.sp() - 1024 - prog.length) & ~15L;
-        long fprogAddr = progAddr - 16;
-        byte[] fprog = new byte[16];
-        int n = prog.length / 8;
-        fprog[0] = (byte) n;
-        fprog[1] = (byte) (n >> 8);
-        for (int i = 0; i < 8; i++) {
-            fprog[8 + i] = (byte) (progAddr >>> (8 * i));
-        }
-        Scratch s = ptrace.scratch();
-        if (s.write(t.tid, progAddr, prog, prog.length) < 0 || s.write(t.tid, fprogAddr, fprog, 16) < 0) {
+        byte[] prog = SeccompFilter.base(table, dispatcher.alwaysTracedSyscalls());
+        long fprogAddr = writeProgram(t, saved.sp(), prog);
+        if (fprogAddr == 0) {
             abort(t, "cannot write the seccomp filter into the first process");
             return;
         }
         int seccomp = table.number("seccomp");
-        long r = inject(t, saved, seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, 0, fprogAddr);
+        Injection in = new Injection(t, saved);
+        long r = in.call(seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, 0, fprogAddr);
         if (r == -13 /* EACCES: no CAP_SYS_ADMIN */) {
-            inject(t, saved, table.number("prctl"), 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0, 0);
-            r = inject(t, saved, seccomp, 1, 0, fprogAddr);
+            in.call(table.number("prctl"), 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0, 0);
+            r = in.call(seccomp, 1, 0, fprogAddr);
         }
         if (r != 0) {
             abort(t, "cannot install the seccomp filter (errno " + -r + ")");
             return;
         }
+        while (t.group.filters < filters.size()) { // filters the view needed before it started
+            long more = writeProgram(t, saved.sp(), filters.get(t.group.filters));
+            if (more == 0 || in.call(seccomp, 1, 0, more) != 0) {
+                abort(t, "cannot stack the view's filters");
+                return;
+            }
+            t.group.filters++;
+        }
         ptrace.setRegs(t.tid, saved.restarted());
         Ptrace.resume(Ptrace.PTRACE_CONT, t.tid, 0);
     }
 
-    /** Runs one system call in a tracee stopped at syscall entry; returns its result (or -ESRCH). */
-    private long inject(Tracee t, Regs at, long nr, long... args) {
-        if (!ptrace.setRegs(t.tid, at.call(nr, args))) {
-            return -Ptrace.ESRCH;
+    /**
+     * Runs system calls in a tracee stopped at a system call's entry ({@code saved}): the first one
+     * replaces the pending call; later ones make it execute that call's {@code syscall} instruction
+     * again. Afterwards the caller puts back {@code saved.restarted()} to run the original call.
+     */
+    private final class Injection {
+        private final Tracee t;
+        private final Regs saved;
+        private boolean atEntry = true;
+
+        Injection(Tracee t, Regs saved) {
+            this.t = t;
+            this.saved = saved;
         }
+
+        /** Returns the call's result, or -ESRCH when the tracee is gone or stopped for another reason. */
+        long call(long nr, long... args) {
+            if (atEntry) {
+                atEntry = false;
+                if (!ptrace.setRegs(t.tid, saved.call(nr, args))) {
+                    return -Ptrace.ESRCH;
+                }
+            } else {
+                if (!ptrace.setRegs(t.tid, saved.executing(saved.ip() - Regs.SYSCALL_INSN_LEN, nr, args))) {
+                    return -Ptrace.ESRCH;
+                }
+                Ptrace.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0);
+                if (!awaitSyscallStop(t)) {
+                    return -Ptrace.ESRCH;
+                }
+            }
+            return toExit(t);
+        }
+    }
+
+    /** From a syscall-entry stop to the call's exit stop; returns its result (or -ESRCH). */
+    private long toExit(Tracee t) {
         Ptrace.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0);
-        int r = ptrace.waitFor(t.tid, Ptrace.WALL);
-        int st = ptrace.status();
-        if (r != t.tid || (st & 0xff) != 0x7f || ((st >> 8) & 0xff) != SYSCALL_STOP) {
+        if (!awaitSyscallStop(t)) {
             return -Ptrace.ESRCH;
         }
         Regs after = ptrace.getRegs(t.tid);

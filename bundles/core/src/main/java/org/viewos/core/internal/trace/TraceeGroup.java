@@ -1,0 +1,20 @@
+package org.viewos.core.internal.trace;
+
+/**
+ * A traced process (thread group): what its threads share and the tracer must know. Confined to the
+ * tracer thread.
+ */
+final class TraceeGroup {
+    final int tgid;
+    /** How many of the view's stacked filters the process carries (seccomp filters are per process). */
+    int filters;
+    /** Address of a {@code syscall} instruction in its vDSO (0: not looked up since the last exec). */
+    long syscallInsn;
+    /** A PTRACE_INTERRUPT is on its way to one of its threads, to add the missing filters. */
+    boolean interrupting;
+
+    TraceeGroup(int tgid, int filters) {
+        this.tgid = tgid;
+        this.filters = filters;
+    }
+}
