@@ -25,6 +25,7 @@ import org.viewos.core.api.FileSystem;
 import org.viewos.core.api.FileSystemType;
 import org.viewos.core.api.ModuleInfo;
 import org.viewos.core.api.MountInfo;
+import org.viewos.core.api.SyscallHook;
 import org.viewos.core.api.SyscallService;
 import org.viewos.core.api.ViewModule;
 import org.viewos.core.internal.dispatch.Dispatcher;
@@ -42,6 +43,11 @@ public final class ViewRegistry implements SyscallService, ViewState {
 
     private record FsType(String module, FileSystemType type) {
     }
+
+    private record Hook(String module, Set<String> syscalls, SyscallHook hook) {
+    }
+
+    private final List<Hook> hooks = new CopyOnWriteArrayList<>();
 
     private final List<Module> modules = new CopyOnWriteArrayList<>();
     private final List<FsType> fsTypes = new CopyOnWriteArrayList<>();
@@ -119,6 +125,73 @@ public final class ViewRegistry implements SyscallService, ViewState {
         fsTypes.removeIf(f -> f.type() == t);
         // the module is gone: so are its mounts
         mounts.updateAndGet(m -> m.without(x -> x.owner() == t));
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void bindSyscallHook(SyscallHook h, ServiceReference<SyscallHook> ref) {
+        Object module = ref.getProperty(ViewModule.NAME_PROPERTY);
+        Object names = ref.getProperty(SyscallHook.SYSCALLS_PROPERTY);
+        Set<String> set = new java.util.TreeSet<>();
+        if (names instanceof String[] a) {
+            set.addAll(List.of(a));
+        } else if (names != null) {
+            for (String n : names.toString().split("[,\\s]+")) {
+                set.add(n);
+            }
+        }
+        Hook hook = new Hook(module != null ? module.toString() : ref.getBundle().getSymbolicName(), Set.copyOf(set), h);
+        hooks.add(hook);
+        for (Tracer t : tracers) {
+            requireHook(t, hook);
+        }
+    }
+
+    void unbindSyscallHook(SyscallHook h) {
+        hooks.removeIf(x -> x.hook() == h);
+    }
+
+    /** Processes of the view stop at the hook's calls from now on (the filter stays: filters stack). */
+    private static void requireHook(Tracer t, Hook h) {
+        List<Integer> numbers = new ArrayList<>();
+        for (String n : h.syscalls()) {
+            var e = org.viewos.core.internal.arch.SyscallTable.x86_64().byName(n);
+            if (e != null) {
+                numbers.add(e.number());
+            }
+        }
+        t.require("hook:" + String.join(",", h.syscalls()),
+                org.viewos.core.internal.trace.SeccompFilter.traced(numbers));
+    }
+
+    @Override
+    public List<SyscallHook> hooksFor(String syscall) {
+        if (hooks.isEmpty()) {
+            return List.of();
+        }
+        List<SyscallHook> l = new ArrayList<>();
+        for (Module m : modules) { // service order decides
+            for (Hook h : hooks) {
+                if (h.module().equals(m.name()) && h.syscalls().contains(syscall)) {
+                    l.add(h.hook());
+                }
+            }
+        }
+        for (Hook h : hooks) { // hooks of bundles that publish no ViewModule come last
+            if (!l.contains(h.hook()) && h.syscalls().contains(syscall)) {
+                l.add(h.hook());
+            }
+        }
+        return l;
+    }
+
+    @Override
+    public boolean needsSyscallsForTime() {
+        for (Hook h : hooks) {
+            if (h.hook().needsSyscallsForTime()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
@@ -512,6 +585,9 @@ public final class ViewRegistry implements SyscallService, ViewState {
         }, "viewos-tracer-" + running.incrementAndGet());
         if (!mounts.get().isEmpty()) {
             tracer.requirePaths();
+        }
+        for (Hook h : hooks) {
+            requireHook(tracer, h);
         }
         tracers.add(tracer);
         t.start();

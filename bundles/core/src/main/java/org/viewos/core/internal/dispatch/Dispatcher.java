@@ -58,6 +58,11 @@ public final class Dispatcher {
         this.connect = table.number("connect");
     }
 
+    /** Whether new programs must do without the vDSO (a hook serves the clock). */
+    public boolean needsSyscallsForTime() {
+        return view.needsSyscallsForTime();
+    }
+
     /** Calls the dispatcher must see even in a view with no mount. */
     public List<Integer> alwaysTracedSyscalls() {
         List<Integer> l = new ArrayList<>(List.of(ctl, mount, umount2));
@@ -91,6 +96,10 @@ public final class Dispatcher {
             return Ptrace.PTRACE_CONT;
         }
         try {
+            List<org.viewos.core.api.SyscallHook> hooks = view.hooksFor(e.name());
+            if (!hooks.isEmpty() && new HookedCall(t, p, regs, e.name()).run(hooks)) {
+                return Ptrace.PTRACE_CONT;
+            }
             if (e.kind() == SyscallTable.Kind.GUARD) {
                 guard(t, p, regs, e);
             } else if (e.number() == ctl) {
@@ -106,6 +115,7 @@ public final class Dispatcher {
                     if (r == 0 && t.fs() != null) {
                         t.fs().setViewCwd(null);
                     }
+                    return r;
                 });
             } else if (e.kind() == SyscallTable.Kind.PATH) {
                 paths(t, p, regs, e, mounts);
@@ -364,6 +374,7 @@ public final class Dispatcher {
                 if (r == 0 && t.fs() != null) {
                     t.fs().setViewCwd(to.lookup() != null ? to.viewPath() : null);
                 }
+                return r;
             });
         }
         if (newPaths.isEmpty()) {

@@ -18,6 +18,12 @@ public interface ViewState {
 
     void umount(String target) throws Errno;
 
+    /** The hooks serving a call, in service order (empty, never null). */
+    List<org.viewos.core.api.SyscallHook> hooksFor(String syscall);
+
+    /** Whether a hook wants programs to make real system calls for the clock. */
+    boolean needsSyscallsForTime();
+
     /**
      * Serves one request of an in-view command (the {@code viewos_ctl} call).
      *

@@ -75,6 +75,23 @@ public final class SeccompFilter {
         return encode(p);
     }
 
+    /** A program stacked for a hook: TRACE (with {@link #DATA_ALWAYS}) for {@code numbers}, else ALLOW. */
+    public static byte[] traced(List<Integer> numbers) {
+        List<Insn> p = new ArrayList<>();
+        int allow = 4 + numbers.size(), trace = allow + 1;
+        p.add(new Insn(LD_W_ABS, 0, 0, OFF_ARCH));
+        p.add(new Insn(JEQ_K, 0, allow - 2, AUDIT_ARCH_X86_64));
+        p.add(new Insn(LD_W_ABS, 0, 0, OFF_NR));
+        p.add(new Insn(JGE_K, allow - 4, 0, X32_SYSCALL_BIT));
+        for (int nr : numbers) {
+            int here = p.size();
+            p.add(new Insn(JEQ_K, trace - here - 1, 0, nr));
+        }
+        p.add(new Insn(RET_K, 0, 0, RET_ALLOW));
+        p.add(new Insn(RET_K, 0, 0, RET_TRACE | DATA_ALWAYS));
+        return encode(p);
+    }
+
     private static byte[] build(SyscallTable table, List<Integer> always, boolean withPaths) {
         List<Integer> traced = new ArrayList<>();
         List<Integer> refused = new ArrayList<>();

@@ -1,6 +1,6 @@
 package org.viewos.core.internal.trace;
 
-import java.util.function.LongConsumer;
+import java.util.function.LongUnaryOperator;
 
 /** One traced thread, as the tracer thread sees it. Confined to that thread. */
 public final class Tracee {
@@ -12,8 +12,8 @@ public final class Tracee {
     boolean held;
     /** The first process: the seccomp filter is not installed yet. */
     boolean needsFilter;
-    /** Run at the syscall-exit stop of the current call with its result (then resume with SYSCALL). */
-    LongConsumer onExit;
+    /** Run at the syscall-exit stop of the current call: gets its result, returns what the caller sees. */
+    LongUnaryOperator onExit;
     /** cwd and root: shared between threads (CLONE_FS), copied by fork. */
     FsState fs;
     /** The process it belongs to. */
@@ -33,8 +33,11 @@ public final class Tracee {
         return fs;
     }
 
-    /** Asks for the syscall-exit stop of the current call; {@code action} gets the result. */
-    public void atExit(LongConsumer action) {
+    /**
+     * Asks for the syscall-exit stop of the current call; {@code action} gets the result and returns
+     * the result the caller sees (the same value to leave it alone).
+     */
+    public void atExit(LongUnaryOperator action) {
         this.onExit = action;
     }
 

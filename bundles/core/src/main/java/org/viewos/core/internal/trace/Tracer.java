@@ -31,6 +31,7 @@ public final class Tracer {
     private static final int POSIX_SPAWN_SETSIGMASK = 0x08;
     private static final int PTRACE_GETSIGINFO = 0x4202, SI_TKILL = -6;
     private static final int SECCOMP_FILTER_FLAG_TSYNC = 1;
+    private static final int AT_NULL = 0, AT_IGNORE = 1, AT_SYSINFO_EHDR = 33;
 
     private final Dispatcher dispatcher;
     private final Map<Integer, Tracee> tracees = new HashMap<>();
@@ -237,6 +238,9 @@ public final class Tracer {
                 }
                 t.onExit = null;
                 t.group.syscallInsn = 0; // a new address space, a new vDSO
+                if (dispatcher.needsSyscallsForTime()) {
+                    hideVdso(t);
+                }
                 resume(t, Ptrace.PTRACE_CONT, 0);
             }
             case Ptrace.EVENT_STOP -> {
@@ -276,6 +280,39 @@ public final class Tracer {
                 resume(t, Ptrace.PTRACE_CONT, sig); // signal-delivery-stop: deliver it
             }
             default -> resume(t, Ptrace.PTRACE_CONT, 0);
+        }
+    }
+
+    /**
+     * Right after an execve: turns the new program's AT_SYSINFO_EHDR auxv entry into AT_IGNORE, so its
+     * libc finds no vDSO and makes real clock_gettime/gettimeofday/time calls that a hook can serve.
+     */
+    private void hideVdso(Tracee t) {
+        Regs regs = ptrace.getRegs(t.tid);
+        if (regs == null) {
+            return;
+        }
+        Scratch s = ptrace.scratch();
+        long n = s.read(t.tid, regs.sp(), Scratch.DATA_SIZE);
+        if (n <= 0) {
+            return;
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(s.bytes((int) n), 0, (int) n).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long argc = b.getLong(0);
+        int i = (int) (8 + (argc + 1) * 8);
+        while (i + 8 <= n && b.getLong(i) != 0) { // envp
+            i += 8;
+        }
+        for (i += 8; i + 16 <= n; i += 16) {
+            long type = b.getLong(i);
+            if (type == AT_NULL) {
+                return;
+            }
+            if (type == AT_SYSINFO_EHDR) {
+                byte[] ignore = {AT_IGNORE, 0, 0, 0, 0, 0, 0, 0};
+                s.write(t.tid, regs.sp() + i, ignore, 8);
+                return;
+            }
         }
     }
 
@@ -481,7 +518,10 @@ public final class Tracer {
             var action = t.onExit;
             t.onExit = null;
             if (regs != null) {
-                action.accept(regs.result());
+                long r = action.applyAsLong(regs.result());
+                if (r != regs.result()) {
+                    ptrace.setRegs(t.tid, regs.withResult(r));
+                }
             }
         }
         resume(t, Ptrace.PTRACE_CONT, 0);
