@@ -74,7 +74,7 @@ public class CoreutilsTransparencyTest extends TransparencyTestBase {
         same(Case.sh(String.join("\n",
                 "set -e",
                 "cp -a fx copy",
-                "ls -laR --time-style=full-iso copy",
+                "ls -lAR --time-style=full-iso copy",
                 "mv copy/fruits.txt copy/moved.txt",
                 "rm -r copy/sub/deeper",
                 "mkdir -p a/b/c/d && mkdir -p a/b/c/d",
@@ -172,7 +172,7 @@ public class CoreutilsTransparencyTest extends TransparencyTestBase {
                 "tar -cf fx.tar fx",
                 "mkdir out && tar -xpf fx.tar -C out",
                 "diff -r fx out/fx && echo identical",
-                "ls -laR --time-style=full-iso out",
+                "ls -lAR --time-style=full-iso out",
                 "tar -czf fx.tgz fx && tar -tzf fx.tgz | sort"))
                 .setup(FIXTURE));
     }

@@ -145,6 +145,7 @@ final class Runner {
     private final Path base;       // per-test directory: cwd/ plus capture files
     private final Path cwd;
     private final List<String> launcher;
+    private int cases;
 
     /**
      * @param testName unique per test method; becomes the directory under viewos.testdir
@@ -168,7 +169,7 @@ final class Runner {
         if (!override.isEmpty()) return Arrays.asList(override.split("\\s+"));
         String home = System.getProperty("viewos.home");
         if (home == null) fail("system property viewos.home is not set (run through Maven, or pass -Dviewos.launcher=...)");
-        Path bin = Paths.get(home, "bin", "viewos");
+        Path bin = Paths.get(home, "bin", "viewos").toAbsolutePath().normalize();
         if (!Files.isExecutable(bin)) {
             fail("View-OS launcher " + bin + " does not exist or is not executable: build the distribution"
                     + " (mvn -B package -pl distribution -am), or run with -Dviewos.launcher='strace -f -qq -o /dev/null'"
@@ -183,10 +184,11 @@ final class Runner {
 
     /** Runs the case natively, then in the view, and returns both results. */
     Pair run(Case c) {
+        int n = ++cases;
         Result nat = start(c, Mode.NATIVE).finish();
-        keepCopy(nat);
+        keepCopy(n, c, nat);
         Result view = start(c, Mode.VIEW).finish();
-        keepCopy(view);
+        keepCopy(n, c, view);
         return new Pair(nat, view);
     }
 
@@ -281,9 +283,11 @@ final class Runner {
     private Path stdoutFile() { return base.resolve("stdout"); }
     private Path stderrFile() { return base.resolve("stderr"); }
 
-    private void keepCopy(Result r) {
+    /** Leaves case N's outputs next to cwd/ for post-mortem reading (caseN.native.stdout ...). */
+    private void keepCopy(int n, Case c, Result r) {
         try {
-            String m = r.mode.name().toLowerCase();
+            String m = "case" + n + "." + r.mode.name().toLowerCase();
+            Files.writeString(base.resolve("case" + n + ".cmd"), describe(c) + "\n");
             Files.writeString(base.resolve(m + ".stdout"), r.stdout);
             Files.writeString(base.resolve(m + ".stderr"), r.stderr);
             Files.writeString(base.resolve(m + ".exit"), r.exit + "\n");
