@@ -51,7 +51,7 @@ public class CProgramTransparencyTest extends TransparencyTestBase {
     @Test
     public void timersInterruptBlockingCalls() {
         Runner.Pair p = same(Case.of(prog("timers")));
-        assertTrue(p.view.stdout, p.view.stdout.contains("EINTR count=4 total alarms=10"));
+        assertTrue(p.view.stdout, p.view.stdout.contains("EINTR count=4\n"));
     }
 
     @Test

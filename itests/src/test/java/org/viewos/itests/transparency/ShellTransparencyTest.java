@@ -88,8 +88,10 @@ public class ShellTransparencyTest extends TransparencyTestBase {
                 "(trap 'echo subshell exit' EXIT; exit 4); echo sub=$?",
                 // a trapped signal arriving while the shell is blocked in wait(2)
                 "trap 'echo USR2 during wait' USR2",
-                "sleep 5 & w=$!",
-                "(sleep 0.3; kill -USR2 $$) &",
+                // (generous delays: the signal must land after the shell has entered wait, even
+                // under a slow tracer; the sleeper is killed right after)
+                "sleep 60 & w=$!",
+                "(sleep 1; kill -USR2 $$) &",
                 "wait $w; echo wait returned $?",
                 "kill $w; wait $w; echo sleeper=$?",
                 "set -E; trap 'echo ERR trap at line $LINENO' ERR",
