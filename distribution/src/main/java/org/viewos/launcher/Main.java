@@ -147,7 +147,7 @@ public final class Main {
             throw new Failure(2, "missing command; " + USAGE);
         }
         Path home = home();
-        Map<String, String> env = new LinkedHashMap<>(System.getenv());
+        Map<String, String> env = environ();
         // the in-view commands (um_add_service, viewname, ...) live beside bin/viewos
         String bin = home.resolve("bin").toString();
         String path = env.get("PATH");
@@ -603,6 +603,33 @@ public final class Main {
                 + "  --help, --version  this text; the version\n"
                 + "Exit status: the command's, 128+signal when a signal ended it; 2 usage, 126 not\n"
                 + "executable, 127 not found, 1 other errors.\n";
+    }
+
+    /**
+     * The environment as the JVM got it, in its order (System.getenv() is a hash map): the command
+     * must see the same block a shell would have passed it.
+     */
+    static Map<String, String> environ() {
+        Map<String, String> env = new LinkedHashMap<>();
+        try {
+            byte[] raw = Files.readAllBytes(Path.of("/proc/self/environ"));
+            int start = 0;
+            for (int i = 0; i <= raw.length; i++) {
+                if (i == raw.length || raw[i] == 0) {
+                    if (i > start) {
+                        String kv = new String(raw, start, i - start, java.nio.charset.Charset.defaultCharset());
+                        int eq = kv.indexOf('=');
+                        if (eq > 0) {
+                            env.putIfAbsent(kv.substring(0, eq), kv.substring(eq + 1));
+                        }
+                    }
+                    start = i + 1;
+                }
+            }
+        } catch (IOException e) {
+            env.putAll(System.getenv());
+        }
+        return env;
     }
 
     /** Checks the command as a shell would before exec: 127 not found, 126 not executable. */

@@ -90,17 +90,20 @@ public final class Tracer {
     private int spawnStopped(List<String> argv, Map<String, String> env, File dir, File[] stdio,
             String rcFile, Set<Integer> keepFds) {
         // The shell stops itself before exec, so the command's very first instruction is traced.
+        // The shell would rebuild the environment in its own order when it execs: env -i passes
+        // the caller's block as it is, order included.
+        List<String> envList = new ArrayList<>();
+        env.forEach((k, v) -> envList.add(k + "=" + v));
         List<String> sh = new ArrayList<>(List.of("/bin/sh", "-c",
-                "rc=$1; shift; kill -STOP $$; if [ -n \"$rc\" ]; then \"$rc\"; fi; exec \"$@\"", "viewos",
-                rcFile == null ? "" : rcFile));
+                "rc=$1; shift; kill -STOP $$; if [ -n \"$rc\" ]; then \"$rc\"; fi; exec /usr/bin/env -i \"$@\"",
+                "viewos", rcFile == null ? "" : rcFile));
         if (dir != null) {
             // the shell's cd keeps argv untouched and fails with the shell's own message
             sh.set(2, "cd \"$0\" || exit 126; " + sh.get(2));
             sh.set(3, dir.getPath());
         }
+        sh.addAll(envList);
         sh.addAll(argv);
-        List<String> envList = new ArrayList<>();
-        env.forEach((k, v) -> envList.add(k + "=" + v));
         List<Pointer> keep = new ArrayList<>();
         Pointer argvP = Native.stringArray(sh, keep);
         Pointer envP = Native.stringArray(envList, keep);
