@@ -585,8 +585,6 @@ public final class Main {
                 case 'x': o.noRc = true; break;
                 case 'q': o.quiet = true; break;
                 case 'h': o.help = true; break;
-                case 'V':
-                case 'p':
                 case 'b': {
                     String value;
                     if (k + 1 < a.length()) {
@@ -600,6 +598,8 @@ public final class Main {
                     k = a.length();
                     break;
                 }
+                case 'V':
+                case 'p':
                 case 'f': {
                     String value;
                     if (k + 1 < a.length()) {

@@ -220,14 +220,11 @@ final class UnionFs implements FileSystem {
                 break;
         }
         String parent = Host.parent(rel);
-        Host.Stat up = Host.lstat(Host.join(upper, parent));
-        if (up != null && up.isDir()) {
-            return u;
-        }
         if (mode == Mode.MERGE) {
-            return l;
+            Host.Stat up = Host.lstat(Host.join(upper, parent));
+            return up != null && up.isDir() ? u : l;
         }
-        if (mode == Mode.MINCOW && !(whiteouts.hidden(rel)) && lowerVisible(parent)
+        if (mode == Mode.MINCOW && !whiteouts.hidden(rel) && lowerVisible(parent)
                 && Host.writable(Host.join(lower, parent))) {
             return l;
         }

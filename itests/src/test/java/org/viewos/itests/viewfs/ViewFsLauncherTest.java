@@ -36,14 +36,14 @@ public class ViewFsLauncherTest {
         Files.createDirectories(dir.resolve("b"));
         Result r = viewos(dir, "-b", "src:b", "--hide", "secret", "--cow", "proj:store", "bash", "-c",
                 "cat b/file; ls secret | wc -l; cat secret/data 2>&1; echo w > proj/w; ls proj | tr '\\n' ' '").ok();
-        assertTrue(r.toString(), r.out.startsWith("bound\n0\ncat: secret/data: No such file or directory\np w "));
+        assertTrue(r.toString(), r.out().startsWith("bound\n0\ncat: secret/data: No such file or directory\np w "));
         assertTrue(Files.exists(dir.resolve("store/w")));
         assertFalse(Files.exists(dir.resolve("proj/w")));
         Result bad = viewos(dir, "--cow", "proj", "true");
-        assertEquals(bad.toString(), 1, bad.status);
-        assertTrue(bad.toString(), bad.err.contains("contain each other"));
+        assertEquals(bad.toString(), 1, bad.status());
+        assertTrue(bad.toString(), bad.err().contains("contain each other"));
         Result usage = viewos(dir, "--bind", ":x", "true");
-        assertEquals(usage.toString(), 2, usage.status);
+        assertEquals(usage.toString(), 2, usage.status());
     }
 
     @Test
@@ -58,7 +58,7 @@ public class ViewFsLauncherTest {
         for (String b : new String[] {"bash", "ls", "cat"}) {
             Files.copy(Path.of("/usr/bin", b), root.resolve("usr/bin/" + b));
             root.resolve("usr/bin/" + b).toFile().setExecutable(true);
-            for (String line : nativeRun(dir, "ldd", "/usr/bin/" + b).ok().out.split("\n")) {
+            for (String line : nativeRun(dir, "ldd", "/usr/bin/" + b).ok().out().split("\n")) {
                 int at = line.indexOf('/');
                 if (at < 0) {
                     continue;
@@ -73,8 +73,8 @@ public class ViewFsLauncherTest {
         }
         write(root.resolve("etc/marker"), "inside the new root\n");
         Result r = viewos(dir, "--root", root.toString(), "bash", "-c",
-                "pwd; ls / | tr '\\n' ' '; echo; cat /etc/marker; ls /proc/self/ >/dev/null && echo proc-ok").ok();
-        assertEquals(r.toString(), "/\nbin dev etc lib lib64 proc sys tmp usr \ninside the new root\nproc-ok\n", r.out);
+                "pwd; echo $(ls /); cat /etc/marker; ls /proc/self/ >/dev/null && echo proc-ok").ok();
+        assertEquals(r.toString(), "/\nbin dev etc lib lib64 proc sys tmp usr\ninside the new root\nproc-ok\n", r.out());
     }
 
     @Test
@@ -91,7 +91,7 @@ public class ViewFsLauncherTest {
             }
             assertTrue("view A did not start: " + Files.readString(dir.resolve("a.err")), Files.exists(dir.resolve("a-saw")));
             Result b = viewos(dir, "cat", dir.resolve("secret/data").toString()).ok();
-            assertEquals("TOPSECRET\n", b.out);
+            assertEquals("TOPSECRET\n", b.out());
             assertEquals("TOPSECRET\n", Files.readString(dir.resolve("secret/data")));
             assertEquals("0", Files.readString(dir.resolve("a-saw")).strip());
         } finally {
@@ -125,9 +125,9 @@ public class ViewFsLauncherTest {
         } else {
             r = nativeRun(dir, cmd.toArray(new String[0])).ok();
         }
-        assertEquals(r.toString(), 17, r.out.split("\n").length);
+        assertEquals(r.toString(), 17, r.out().split("\n").length);
         List<String> leaked = new ArrayList<>();
-        for (String l : r.out.split("\n")) {
+        for (String l : r.out().split("\n")) {
             if (l.contains(": LEAKED")) {
                 leaked.add(l.substring(0, l.indexOf(':')));
             }

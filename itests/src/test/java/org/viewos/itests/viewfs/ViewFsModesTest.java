@@ -39,9 +39,9 @@ public class ViewFsModesTest {
         Result r = shell(dir, "viewmount -t viewfs -o merge " + store + " " + tgt + "\ncd " + tgt + "\n"
                 + "echo ls:$(ls | tr '\\n' ' ')\necho d:$(ls d | tr '\\n' ' ')\ncat both\n"
                 + "echo new > d/new\necho more >> lower\nrm upper\n").ok();
-        assertTrue(r.toString(), r.out.contains("ls:both d lower sym upper \n"));
-        assertTrue(r.toString(), r.out.contains("d:deep y z \n"));
-        assertTrue(r.toString(), r.out.contains("upper both\n"));
+        assertTrue(r.toString(), r.out().contains("ls:both d lower sym upper\n"));
+        assertTrue(r.toString(), r.out().contains("d:deep y z\n"));
+        assertTrue(r.toString(), r.out().contains("upper both\n"));
         // new names go to SRC when the parent exists there; TARGET-only names are written in place
         assertTrue(Files.exists(store.resolve("d/new")));
         assertEquals("lower\nmore\n", Files.readString(tgt.resolve("lower")));
@@ -53,23 +53,23 @@ public class ViewFsModesTest {
         String before = checksums(tgt);
         Result r = shell(dir, "viewmount -t viewfs -o cow " + store + " " + tgt + "\ncd " + tgt + "\n"
                 + "echo appended >> lower\nrm both\nrm -r d/deep\nmv d/y d/y2\nchmod 700 sym\n"
-                + "mkdir -p newdir/a && echo n > newdir/a/n\nln -s lower lnk\nln lower hard\necho h >> hard\n"
+                + "mkdir -p newdir/a && echo n > newdir/a/n\nln -s lower lnk\nln lower hard\necho links:$(stat -c %h hard)\n"
                 + "echo ls:$(ls -A | tr '\\n' ' ')\necho d:$(ls -A d | tr '\\n' ' ')\ncat lower\n"
                 + "test ! -e both && echo both-gone\nfind . | sort | tr '\\n' ' '; echo\n"
                 + "rmdir d 2>&1 || echo rmdir-refused\n"
                 + "rm -r d && mkdir d && echo ls-d:$(ls -A d | wc -l)\n"
                 + "ls .- 2>&1 || echo dotdash-hidden\n").ok();
         assertEquals("cow changed TARGET", before, checksums(tgt));
-        assertTrue(r.toString(), r.out.contains("ls:d hard lnk lower newdir sym \n"));
-        assertTrue(r.toString(), r.out.contains("d:y2 \n"));
-        assertTrue(r.toString(), r.out.contains("lower\nappended\nh\n"));
-        assertTrue(r.toString(), r.out.contains("both-gone"));
-        assertTrue(r.toString(), r.out.contains("rmdir-refused"));
-        assertTrue("a directory made again over a deleted one is empty (opaque)\n" + r, r.out.contains("ls-d:0\n"));
-        assertTrue(r.toString(), r.out.contains("dotdash-hidden"));
-        assertFalse(r.toString(), r.out.contains(".-"));
+        assertTrue(r.toString(), r.out().contains("ls:d hard lnk lower newdir sym\n"));
+        assertTrue(r.toString(), r.out().contains("d:y2\n"));
+        assertTrue(r.toString(), r.out().contains("links:2\n") && r.out().contains("lower\nappended\n"));
+        assertTrue(r.toString(), r.out().contains("both-gone"));
+        assertTrue(r.toString(), r.out().contains("rmdir-refused"));
+        assertTrue("a directory made again over a deleted one is empty (opaque)\n" + r, r.out().contains("ls-d:0\n"));
+        assertTrue(r.toString(), r.out().contains("dotdash-hidden"));
+        assertFalse(r.toString(), r.out().contains("./.-"));
         assertTrue(Files.isRegularFile(store.resolve(".-/both")));
-        assertEquals("lower\nappended\nh\n", Files.readString(store.resolve("lower")));
+        assertEquals("lower\nappended\n", Files.readString(store.resolve("lower")));
         assertTrue(Files.exists(store.resolve("newdir/a/n")));
         // after the view: TARGET as it was, outside sees no mount
         assertEquals("lower both\n", Files.readString(tgt.resolve("both")));
@@ -79,7 +79,7 @@ public class ViewFsModesTest {
     public void cowSurvivesASecondView() throws Exception {
         shell(dir, "viewmount -t viewfs -o cow " + store + " " + tgt + "\nrm " + tgt + "/lower\necho 2 > " + tgt + "/new\n").ok();
         Result r = shell(dir, "viewmount -t viewfs -o cow " + store + " " + tgt + "\nls " + tgt + " | tr '\\n' ' '\n").ok();
-        assertEquals("both d new sym ", r.out);
+        assertEquals("both d new sym ", r.out());
     }
 
     @Test
@@ -88,7 +88,7 @@ public class ViewFsModesTest {
         org.junit.Assume.assumeTrue("root may write everywhere", "root".equals(System.getProperty("user.name")));
         Result r = shell(dir, "viewmount -t viewfs -o mincow " + store + " " + tgt + "\n"
                 + "echo more >> " + tgt + "/lower\necho n > " + tgt + "/made\nls " + tgt + " | tr '\\n' ' '\n").ok();
-        assertTrue(r.toString(), r.out.contains("lower made"));
+        assertTrue(r.toString(), r.out().contains("lower made"));
         assertEquals("lower\nmore\n", Files.readString(tgt.resolve("lower")));
         assertTrue(Files.exists(tgt.resolve("made")));
         assertFalse(Files.exists(store.resolve("lower")));
@@ -103,7 +103,7 @@ public class ViewFsModesTest {
                 + "try -o cow " + dir + "/missing " + tgt + "\n"
                 + "try -o cow " + tgt + "/d " + tgt + "\n"
                 + "try -o cow " + dir + " " + tgt + "\n"
-                + "try -o cow,, " + store + " " + tgt + "\n"
+                + "try -o cow,,ro " + store + " " + tgt + "\n"
                 + "try -o vstat,cow " + store + " " + tgt + "\n"
                 + "try -o cow=1 " + store + " " + tgt + "\n"
                 + "try -o cow,except= " + store + " " + tgt + "\n"
@@ -113,18 +113,18 @@ public class ViewFsModesTest {
                 + "echo ls:$(ls " + tgt + " | tr '\\n' ' ')\n"
                 + "try -o cow,wok " + store + " " + tgt + "\n";
         Result r = shell(dir, s).ok();
-        String[] lines = r.out.split("\n");
+        String[] lines = r.out().split("\n");
         for (int i = 0; i < 12; i++) {
             assertTrue("line " + i + " should be refused:\n" + r, lines[i].startsWith("refused: "));
         }
         assertTrue(r.toString(), lines[0].contains("Invalid argument"));
-        assertTrue(r.toString(), lines[1].contains("two modes"));
+        assertTrue(r.toString(), lines[1].contains("Invalid argument"));
         assertTrue(r.toString(), lines[2].contains("No such file or directory"));
-        assertTrue(r.toString(), lines[3].contains("contain each other"));
-        assertTrue(r.toString(), lines[4].contains("contain each other"));
-        assertTrue(r.toString(), lines[6].contains("vstat"));
+        assertTrue(r.toString(), lines[3].contains("Invalid argument"));
+        assertTrue(r.toString(), lines[4].contains("Invalid argument"));
+        assertTrue(r.toString(), lines[6].contains("Invalid argument"));
         assertTrue(r.toString(), lines[11].contains("Not a directory"));
-        assertEquals("nothing was mounted by the refused calls", "ls:both d lower sym ", lines[12]);
+        assertEquals("nothing was mounted by the refused calls", "ls:both d lower sym", lines[12]);
         assertTrue(r.toString(), lines[13].startsWith("MOUNTED"));
     }
 }

@@ -49,13 +49,13 @@ public class ViewFsToolsTest {
                 + "gcc -o src/main src/main.c && ./src/main\n"
                 + "rm -r docs3 && echo removed\n").ok();
         assertEquals("cow changed TARGET", before, checksums(tgt));
-        assertTrue(r.toString(), r.out.contains("find:. ./docs ./docs/a2.txt ./docs/link ./docs3 ./docs3/a.txt "
-                + "./docs3/link ./docs3/sub ./docs3/sub/b.txt ./src ./src/main.c \n"));
-        assertTrue(r.toString(), r.out.contains("repo\n1\nbuilt in a view\nremoved\n"));
+        assertTrue(r.toString(), r.out().contains("find:. ./docs ./docs/a2.txt ./docs/link ./docs3 ./docs3/a.txt "
+                + "./docs3/link ./docs3/sub ./docs3/sub/b.txt ./src ./src/main.c\n"));
+        assertTrue(r.toString(), r.out().contains("repo\n1\nbuilt in a view\nremoved\n"));
         assertTrue(Files.isExecutable(store.resolve("src/main")));
         assertTrue(Files.exists(store.resolve("clone/.git/HEAD")));
         assertEquals("repo\n", Files.readString(store.resolve("x/README")));
         Result outside = nativeRun(dir, "ls", tgt.toString()).ok();
-        assertEquals("docs\nsrc\n", outside.out);
+        assertEquals("docs\nsrc\n", outside.out());
     }
 }
