@@ -76,7 +76,8 @@ import org.osgi.util.tracker.ServiceTracker;
 public final class Main {
     static final String VERSION = "0.1.0";
     static final String USAGE =
-            "usage: viewos [-V name] [-p module[,opts]]... [-f rcfile] [-x] [-q] [--help] [--version] [--] command [args]"
+            "usage: viewos [-V name] [-p module[,opts]]... [-f rcfile] [-x] [-q] [-b SRC:TARGET]... [--hide PATH]..."
+            + " [--cow TARGET:STORE]... [--root DIR] [--help] [--version] [--] command [args]"
             + " | viewos --shell [NAME]";
     static final String SERVICE = "org.viewos.core.api.SyscallService";
     static final String CORE_BSN = "org.viewos.core";
@@ -106,6 +107,10 @@ public final class Main {
         boolean shell;
         String shellView;
         List<String> command = List.of();
+        /** viewfs shortcuts ({@code -b}, {@code --hide}, {@code --cow}) in command-line order: kind, a, b. */
+        final List<String[]> viewfs = new ArrayList<>();
+        /** {@code --root DIR}: DIR moved over "/" (absolute host path), or null. */
+        String root;
     }
 
     /** The real stdout/stderr (System.out/err are redirected while the framework runs). */
@@ -154,7 +159,13 @@ public final class Main {
         if (path == null || !List.of(path.split(":")).contains(bin)) {
             env.put("PATH", path == null || path.isEmpty() ? bin : path + ":" + bin);
         }
-        checkCommand(o.command.get(0), env.get("PATH"));
+        if (o.root == null) {
+            checkCommand(o.command.get(0), env.get("PATH")); // under --root the view's PATH decides
+        }
+        if ((o.root != null || !o.viewfs.isEmpty()) && o.preload.stream().noneMatch(
+                p -> p.equals("viewfs") || p.startsWith("viewfs,"))) {
+            o.preload.add("viewfs");
+        }
         List<Path> rc = rcFiles(o);
         List<Path> modules = new ArrayList<>();
         for (String p : o.preload) {
@@ -261,6 +272,7 @@ public final class Main {
             try {
                 service = waitForService(felix.getBundleContext(), core, problems, capture);
                 preload(felix.getBundleContext(), service, o.preload, modules);
+                viewfsMounts(service, o, home, tmp);
             } catch (Failure f) {
                 String log = capture.summary(600);
                 throw log.isEmpty() ? f : new Failure(f.status, f.getMessage() + "; log: " + log);
@@ -423,7 +435,9 @@ public final class Main {
                 api.getMethod("setViewName", String.class).invoke(service, o.viewName);
             }
             Method run = api.getMethod("run", List.class, Map.class, File.class, File[].class);
-            Object r = run.invoke(service, new ArrayList<>(o.command), env, null, null);
+            // under --root the command starts in the new root's "/" (like proot -r with no -w)
+            File dir = o.root == null ? null : new File(o.root);
+            Object r = run.invoke(service, new ArrayList<>(o.command), env, dir, null);
             return ((Number) r).intValue();
         } catch (InvocationTargetException e) {
             Throwable c = e.getCause();
@@ -537,6 +551,19 @@ public final class Main {
                     return o;
                 case "--viewname":
                 case "--preload":
+                case "--bind":
+                case "--hide":
+                case "--cow":
+                case "--root": {
+                    if (value == null) {
+                        if (i + 1 >= args.length) {
+                            throw new Failure(2, "option " + name + " requires an argument; " + USAGE);
+                        }
+                        value = args[++i];
+                    }
+                    shortcut(o, name, value);
+                    break;
+                }
                 case "--rc": {
                     if (value == null) {
                         if (i + 1 >= args.length) {
@@ -558,6 +585,19 @@ public final class Main {
                 case 'x': o.noRc = true; break;
                 case 'q': o.quiet = true; break;
                 case 'h': o.help = true; break;
+                case 'b': {
+                    String value;
+                    if (k + 1 < a.length()) {
+                        value = a.substring(k + 1);
+                    } else if (i + 1 < args.length) {
+                        value = args[++i];
+                    } else {
+                        throw new Failure(2, "option requires an argument -- 'b'; " + USAGE);
+                    }
+                    shortcut(o, "--bind", value);
+                    k = a.length();
+                    break;
+                }
                 case 'V':
                 case 'p':
                 case 'f': {
@@ -582,6 +622,106 @@ public final class Main {
         return o;
     }
 
+    /** Records a viewfs shortcut; relative paths are taken from the launcher's cwd. */
+    static void shortcut(Options o, String name, String value) throws Failure {
+        if (value.isEmpty()) {
+            throw new Failure(2, "option " + name + " requires a non-empty argument; " + USAGE);
+        }
+        switch (name) {
+        case "--root":
+            if (o.root != null) {
+                throw new Failure(2, "--root given twice");
+            }
+            o.root = absolute(value);
+            break;
+        case "--hide":
+            o.viewfs.add(new String[] {"hide", absolute(value), null});
+            break;
+        default: {
+            int c = value.indexOf(':');
+            String a = c < 0 ? value : value.substring(0, c);
+            String b = c < 0 ? value : value.substring(c + 1);
+            if (a.isEmpty() || b.isEmpty()) {
+                throw new Failure(2, "option " + name + " takes " + (name.equals("--cow") ? "TARGET:STORE" : "SRC:TARGET")
+                        + ", not '" + value + "'");
+            }
+            o.viewfs.add(new String[] {name.equals("--cow") ? "cow" : "bind", absolute(a), absolute(b)});
+        }
+        }
+    }
+
+    private static String absolute(String p) {
+        return Path.of(p).toAbsolutePath().normalize().toString();
+    }
+
+    /**
+     * Mounts the viewfs shortcuts through SyscallService.mount(source, target, fstype, options):
+     * --root first (so later binds stack on it), then -b/--cow in command-line order, then the --hide paths (hiding wins). A hidden
+     * path gets a private empty directory (an empty 0000 file when PATH is not a directory) made in
+     * the launcher's private temp dir.
+     */
+    static void viewfsMounts(Object service, Options o, Path home, Path tmp) throws Failure {
+        if (o.root == null && o.viewfs.isEmpty()) {
+            return;
+        }
+        Method mount;
+        try {
+            mount = apiClass(service).getMethod("mount", String.class, String.class, String.class, String.class);
+        } catch (NoSuchMethodException e) {
+            throw new Failure(1, "this core cannot mount (no SyscallService.mount)");
+        }
+        List<String[]> todo = new ArrayList<>();
+        if (o.root != null) {
+            if (!Files.isDirectory(Path.of(o.root))) {
+                throw new Failure(1, "--root " + o.root + ": not a directory");
+            }
+            // what must stay the host's: kernel file systems, and our own files (in-view commands,
+            // the rc wrapper) which live outside DIR
+            List<String> keep = new ArrayList<>(List.of("proc", "dev", "sys", home.toString().substring(1),
+                    tmp.toString().substring(1)));
+            todo.add(new String[] {o.root, "/", "move,except=" + String.join(":", keep), "--root"});
+        }
+        int n = 0;
+        for (String[] v : o.viewfs) {
+            switch (v[0]) {
+            case "hide": {
+                Path hide = tmp.resolve("hide-" + (++n));
+                try {
+                    if (Files.isDirectory(Path.of(v[1])) || !Files.exists(Path.of(v[1]))) {
+                        Files.createDirectory(hide);
+                    } else {
+                        Files.createFile(hide);
+                        Files.setPosixFilePermissions(hide, PosixFilePermissions.fromString("---------"));
+                    }
+                } catch (IOException e) {
+                    throw new Failure(1, "--hide " + v[1] + ": " + e.getMessage());
+                }
+                todo.add(new String[] {hide.toString(), v[1], "move", "--hide " + v[1]});
+                break;
+            }
+            case "cow":
+                todo.add(new String[] {v[2], v[1], "cow", "--cow " + v[1] + ":" + v[2]});
+                break;
+            default:
+                todo.add(new String[] {v[1], v[2], "move", "--bind " + v[1] + ":" + v[2]});
+            }
+        }
+        // hides go last: hiding a path wins over a bind or cow given for a directory above it
+        List<String[]> ordered = new ArrayList<>();
+        todo.stream().filter(m -> !m[3].startsWith("--hide")).forEach(ordered::add);
+        todo.stream().filter(m -> m[3].startsWith("--hide")).forEach(ordered::add);
+        for (String[] m : ordered) {
+            try {
+                mount.invoke(service, m[0], m[1], "viewfs", m[2]);
+            } catch (InvocationTargetException e) {
+                Throwable c = e.getCause();
+                throw new Failure(1, m[3] + ": " + (c == null ? e : c.getMessage()));
+            } catch (IllegalAccessException e) {
+                throw new Failure(1, m[3] + ": " + e);
+            }
+        }
+    }
+
     private static void apply(Options o, char c, String value) {
         switch (c) {
         case 'V': o.viewName = value; break;
@@ -599,6 +739,11 @@ public final class Main {
                 + "                     (instead of ~/.viewosrc)\n"
                 + "  -x                 do not run /etc/viewosrc and ~/.viewosrc\n"
                 + "  -q                 quiet\n"
+                + "  -b, --bind SRC:TARGET  show SRC at TARGET (viewfs move; TARGET defaults to SRC)\n"
+                + "  --hide PATH        hide PATH (viewfs move of a private empty dir, or empty file)\n"
+                + "  --cow TARGET:STORE changes under TARGET land in STORE (viewfs cow)\n"
+                + "  --root DIR         DIR as / (viewfs move over /, except /proc /dev /sys and\n"
+                + "                     View-OS/J's own files), like proot -r; the command starts in /\n"
                 + "  --shell [NAME]     attach a Gogo shell to the running view NAME (or the only one)\n"
                 + "  --help, --version  this text; the version\n"
                 + "Exit status: the command's, 128+signal when a signal ended it; 2 usage, 126 not\n"
