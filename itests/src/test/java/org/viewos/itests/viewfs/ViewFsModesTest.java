@@ -108,10 +108,11 @@ public class ViewFsModesTest {
                 + "try -o cow=1 " + store + " " + tgt + "\n"
                 + "try -o cow,except= " + store + " " + tgt + "\n"
                 + "try -o cow,except=/elsewhere " + store + " " + tgt + "\n"
-                + "try -o cow store " + tgt + "\n"
+                + "try -o cow nosuchdir " + tgt + "\n"
                 + "try -o cow " + tgt + "/lower " + tgt + "/d\n"
                 + "echo ls:$(ls " + tgt + " | tr '\\n' ' ')\n"
-                + "try -o cow,wok " + store + " " + tgt + "\n";
+                // a relative source is a path of the caller's cwd (the core resolves it)
+                + "try -o cow,wok store " + tgt + "\n";
         Result r = shell(dir, s).ok();
         String[] lines = r.out().split("\n");
         for (int i = 0; i < 12; i++) {

@@ -112,8 +112,6 @@ public class ViewFsSyscallsTest {
     }
 
     @Test
-    @Ignore("core gap: bind/connect sockaddr_un paths are not translated by the core (x86_64.tbl lists "
-            + "bind/connect as '-'); a socket made at a mounted path lands at the host path")
     public void unixSocketPathsGoThroughTheMount() throws Exception {
         Result r = shell(dir, "viewmount -t viewfs " + src + " " + mnt + "\n"
                 + py("s = socket.socket(socket.AF_UNIX); s.bind('" + mnt + "/sock'); s.listen(1)\n"

@@ -20,10 +20,14 @@ public interface FileSystemType {
     /**
      * Mounts {@code source} at the view path {@code target}.
      *
-     * @param source  the mount source as given (may be {@code "none"})
+     * @param source  the mount source: a path of the view (absolute, or relative to the caller's cwd
+     *                and existing) is given as the host path it resolves to; anything else (e.g.
+     *                {@code "none"}, {@code "host:/dir"}) as given
      * @param target  canonical absolute view path of the mount point
      * @param fstype  the type asked for
-     * @param options the {@code -o} options, split at commas; a bare option maps to {@code ""}
+     * @param options the {@code -o} options, split at commas; a bare option maps to {@code ""}; the
+     *                values of a repeated option are joined with {@code ':'}; an empty option is
+     *                refused with EINVAL before the module is asked
      * @throws Errno EINVAL for bad options, ENOENT for a missing source, ENODEV for an unknown type
      */
     FileSystem mount(String source, String target, String fstype, Map<String, String> options) throws Errno;

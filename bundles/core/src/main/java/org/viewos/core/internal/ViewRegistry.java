@@ -57,6 +57,14 @@ public final class ViewRegistry implements SyscallService, ViewState {
     private final Map<String, String> aliases = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, String> moduleOptions = new java.util.concurrent.ConcurrentHashMap<>();
     private final Set<Tracer> tracers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The message of the last failed mount(2) per process (bounded: a few entries at a time). */
+    private final Map<Integer, String> lastErrors = java.util.Collections.synchronizedMap(
+            new LinkedHashMap<>(16, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Integer, String> e) {
+                    return size() > 64;
+                }
+            });
     private volatile BundleContext context;
     private volatile String home;
     private volatile String viewName = "";
@@ -250,6 +258,11 @@ public final class ViewRegistry implements SyscallService, ViewState {
     }
 
     @Override
+    public void noteError(int pid, String message) {
+        lastErrors.put(pid, message);
+    }
+
+    @Override
     public boolean claimsFsType(String fstype) {
         String t = aliases.getOrDefault(fstype, fstype);
         for (FsType f : fsTypes) {
@@ -324,12 +337,15 @@ public final class ViewRegistry implements SyscallService, ViewState {
         if (options == null || options.isEmpty()) {
             return opts;
         }
-        for (String o : options.split(",")) {
+        for (String o : options.split(",", -1)) {
             if (o.isEmpty()) {
                 throw new Errno(Errno.EINVAL, "empty mount option in '" + options + "'");
             }
             int eq = o.indexOf('=');
-            opts.put(eq < 0 ? o : o.substring(0, eq), eq < 0 ? "" : o.substring(eq + 1));
+            String k = eq < 0 ? o : o.substring(0, eq);
+            String v = eq < 0 ? "" : o.substring(eq + 1);
+            // a repeated option (except=A,except=B) keeps all its values, joined with ':'
+            opts.merge(k, v, (a, b) -> a + ":" + b);
         }
         return opts;
     }
@@ -496,6 +512,10 @@ public final class ViewRegistry implements SyscallService, ViewState {
                 }
                 return viewName;
             }
+            case "lasterror" -> {
+                String m = lastErrors.remove(tgidOf(pid));
+                return m == null ? "" : m;
+            }
             case "info" -> {
                 return Native.LIBC.getpid() + "\n" + viewId + "\n" + viewName + "\n";
             }
@@ -515,6 +535,19 @@ public final class ViewRegistry implements SyscallService, ViewState {
             }
             default -> throw new Errno(Errno.ENOSYS, "unknown request " + op);
         }
+    }
+
+    private static int tgidOf(int tid) {
+        try {
+            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + tid + "/status"))) {
+                if (l.startsWith("Tgid:")) {
+                    return Integer.parseInt(l.substring(5).strip());
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return tid;
+        }
+        return tid;
     }
 
     private static int parseSeconds(String s) throws Errno {

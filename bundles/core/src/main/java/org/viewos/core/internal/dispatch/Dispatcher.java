@@ -38,7 +38,8 @@ public final class Dispatcher {
     private static final int CTL_MAX = 64 * 1024;
     private static final int SYS_GETPGID = 121;
     private final int daemonPid = Native.LIBC.getpid();
-    private final int rename, renameat, renameat2, rmdir, unlinkat, kill, connect;
+    private final int rename, renameat, renameat2, rmdir, unlinkat, kill, connect, bind;
+    private static final int SOCKADDR_UN_SIZE = 110;
     private volatile java.util.function.Supplier<java.util.Set<Integer>> viewTids = java.util.Set::of;
 
     public Dispatcher(ViewState view) {
@@ -56,6 +57,7 @@ public final class Dispatcher {
         this.unlinkat = table.number("unlinkat");
         this.kill = table.number("kill");
         this.connect = table.number("connect");
+        this.bind = table.number("bind");
     }
 
     /** Whether new programs must do without the vDSO (a hook serves the clock). */
@@ -132,8 +134,8 @@ public final class Dispatcher {
      * is carried out on the view's processes only.
      */
     private void guard(Tracee t, Ptrace p, Regs regs, Entry e) throws Errno {
-        if (e.number() == connect) {
-            guardConnect(t, p, regs);
+        if (e.number() == connect || e.number() == bind) {
+            unixSocketPath(t, p, regs, e.number() == connect);
             return;
         }
         int pid = (int) regs.arg(e.pidArg());
@@ -161,12 +163,13 @@ public final class Dispatcher {
     }
 
     /**
-     * connect(2) to a UNIX socket in the directory of the views' Gogo sockets is refused: a process
-     * inside a view must not drive any view's shell.
+     * bind(2)/connect(2) of an AF_UNIX socket with a path: the path is a path of the view (it is
+     * translated like any other), and a connect to the directory of the views' Gogo sockets is
+     * refused: a process inside a view must not drive any view's shell.
      */
-    private void guardConnect(Tracee t, Ptrace p, Regs regs) throws Errno {
+    private void unixSocketPath(Tracee t, Ptrace p, Regs regs, boolean isConnect) throws Errno {
         long len = regs.arg(2);
-        if (len <= 2 || len > 110) {
+        if (len <= 2 || len > SOCKADDR_UN_SIZE) {
             return;
         }
         Scratch s = p.scratch();
@@ -186,11 +189,29 @@ public final class Dispatcher {
         if (base == null && !path.startsWith("/")) {
             return;
         }
-        String canonical = PathResolver.resolve(view.mounts(), base, path, true, FileSystem.Access.LOOKUP).hostPath();
-        if (canonical.matches("(/run/user/[0-9]+|/tmp|" + java.util.regex.Pattern.quote(
+        MountTable mounts = view.mounts();
+        Resolution r = PathResolver.resolve(mounts, base, path, isConnect,
+                isConnect ? FileSystem.Access.LOOKUP : FileSystem.Access.CREATE, t.tid(), t.tgid());
+        String host = r.hostPath();
+        if (isConnect && host.matches("(/run/user/[0-9]+|/tmp|" + java.util.regex.Pattern.quote(
                 String.valueOf(System.getenv("XDG_RUNTIME_DIR"))) + ")/viewos-[0-9]+/[^/]*")) {
             throw new Errno(Errno.EACCES, "a view's shell socket is not for processes in a view");
         }
+        if (!r.crossed() || host == FileSystem.DONE) {
+            return;
+        }
+        byte[] hp = Native.cpath(host);
+        if (2 + hp.length > SOCKADDR_UN_SIZE) {
+            throw new Errno(Errno.ENAMETOOLONG, "socket path " + host);
+        }
+        byte[] sa = new byte[2 + hp.length];
+        sa[0] = 1;
+        System.arraycopy(hp, 0, sa, 2, hp.length);
+        long at = (regs.sp() - STACK_GAP - sa.length) & ~15L;
+        if (s.write(t.tid(), at, sa, sa.length) != sa.length) {
+            throw new Errno(Errno.ENOMEM);
+        }
+        p.setRegs(t.tid(), regs.withArg(1, at).withArg(2, sa.length));
     }
 
     private boolean isDaemonThread(int tid) {
@@ -273,12 +294,38 @@ public final class Dispatcher {
         if ((regs.arg(3) & 1) != 0) { // MS_RDONLY
             data = data.isEmpty() ? "ro" : "ro," + data;
         }
-        Resolution r = resolveArg(t, target, mounts, true);
-        if (!new java.io.File(r.hostPath()).exists()) {
-            throw new Errno(Errno.ENOENT, "mount point " + r.viewPath() + " does not exist");
+        try {
+            Resolution r = resolveArg(t, target, mounts, true);
+            if (!new java.io.File(r.hostPath()).exists()) {
+                throw new Errno(Errno.ENOENT, "mount point " + r.viewPath() + " does not exist");
+            }
+            view.userMount(sourcePath(t, source, mounts), r.viewPath(), fstype, data);
+        } catch (Errno err) {
+            view.noteError(t.tgid(), err.getMessage()); // viewmount fetches it to print
+            throw err;
         }
-        view.userMount(source, r.viewPath(), fstype, data);
         p.setRegs(t.tid(), regs.skipped(0));
+    }
+
+    /**
+     * A mount source that names a file or directory (absolute, or relative and existing) is a path of
+     * the view: it goes to the module as the host path it resolves to. Anything else ("none",
+     * "host:/dir") goes as it is.
+     */
+    private String sourcePath(Tracee t, String source, MountTable mounts) throws Errno {
+        if (source.isEmpty() || source.equals("none")) {
+            return source;
+        }
+        boolean absolute = source.startsWith("/");
+        if (!absolute && source.contains(":")) {
+            return source;
+        }
+        Resolution r = resolveArg(t, source, mounts, true);
+        String host = r.hostPath();
+        if (absolute || new java.io.File(host).exists()) {
+            return host;
+        }
+        return source;
     }
 
     /** umount2(2): virtual for the view's own mounts, else the kernel's. */
@@ -301,7 +348,7 @@ public final class Dispatcher {
         if (base == null && !path.startsWith("/")) {
             throw new Errno(Errno.ENOENT);
         }
-        return PathResolver.resolve(mounts, base, path, follow, FileSystem.Access.LOOKUP);
+        return PathResolver.resolve(mounts, base, path, follow, FileSystem.Access.LOOKUP, t.tid(), t.tgid());
     }
 
     private void getcwd(Tracee t, Ptrace p, Regs regs) throws Errno {
@@ -339,14 +386,20 @@ public final class Dispatcher {
             }
             long flags = pa.flagsArg() >= 0 ? regs.arg(pa.flagsArg()) : 0;
             String base = null;
+            boolean mappedBase = false;
             if (path.charAt(0) != '/') {
-                base = pa.dirfdArg() < 0 || (int) regs.arg(pa.dirfdArg()) == AT_FDCWD
-                        ? cwd(t) : fdPath(t, (int) regs.arg(pa.dirfdArg()));
+                boolean atCwd = pa.dirfdArg() < 0 || (int) regs.arg(pa.dirfdArg()) == AT_FDCWD;
+                String kernel = atCwd ? Native.readlink("/proc/" + t.tid() + "/cwd")
+                        : Native.readlink("/proc/" + t.tid() + "/fd/" + (int) regs.arg(pa.dirfdArg()));
+                base = atCwd ? cwd(t) : fdPath(t, (int) regs.arg(pa.dirfdArg()));
                 if (base == null) {
                     continue; // not a directory fd: the kernel gives ENOTDIR / EBADF
                 }
+                // the kernel would start from another directory than the view: always rewrite
+                mappedBase = !base.equals(kernel);
             }
-            Resolution r = PathResolver.resolve(mounts, base, path, follows(pa, flags), access(pa, flags));
+            Resolution r = PathResolver.resolve(mounts, base, path, follows(pa, flags), access(pa, flags),
+                    t.tid(), t.tgid());
             if (e.number() == chdir) {
                 chdirTo = r;
             }
@@ -359,7 +412,7 @@ public final class Dispatcher {
                 p.setRegs(t.tid(), regs.skipped(0)); // the module carried the call out itself
                 return;
             }
-            if (r.crossed()) {
+            if (r.crossed() || mappedBase) {
                 String host = r.hostPath();
                 if (path.endsWith("/") && !host.endsWith("/")) {
                     host += "/"; // keep "not a directory" semantics of a trailing slash

@@ -18,6 +18,9 @@ public interface ViewState {
 
     void umount(String target) throws Errno;
 
+    /** Keeps the message of a failed mount(2) for the process, for {@code viewmount} to print. */
+    void noteError(int pid, String message);
+
     /** The hooks serving a call, in service order (empty, never null). */
     List<org.viewos.core.api.SyscallHook> hooksFor(String syscall);
 

@@ -49,6 +49,16 @@ public final class Ptrace {
         call(request, pid, 0, signal);
     }
 
+    static final int PTRACE_GET_SYSCALL_INFO = 0x420e;
+    static final int SYSCALL_INFO_ENTRY = 1, SYSCALL_INFO_EXIT = 2, SYSCALL_INFO_SECCOMP = 3;
+
+    /** What kind of syscall stop the tracee is in (PTRACE_SYSCALL_INFO_*), or 0. */
+    int syscallOp(int pid) {
+        Pointer p = scratch.regs();
+        long r = call(PTRACE_GET_SYSCALL_INFO, pid, 88, p.address());
+        return r <= 0 ? 0 : p.getByte(0);
+    }
+
     public long eventMessage(int pid) {
         Pointer p = scratch.regs();
         long r = call(PTRACE_GETEVENTMSG, pid, 0, p.address());

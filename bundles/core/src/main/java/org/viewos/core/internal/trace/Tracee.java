@@ -18,6 +18,8 @@ public final class Tracee {
     FsState fs;
     /** The process it belongs to. */
     TraceeGroup group;
+    /** The first process until its execve of the command: the environment block that execve passes. */
+    java.util.List<String> environ;
     /** In a group-stop we PTRACE_LISTENed: it runs again only by SIGCONT. */
     boolean listening;
 
@@ -31,6 +33,11 @@ public final class Tracee {
 
     public FsState fs() {
         return fs;
+    }
+
+    /** The id of the traced process (thread group) this thread belongs to. */
+    public int tgid() {
+        return group != null ? group.tgid : tid;
     }
 
     /**

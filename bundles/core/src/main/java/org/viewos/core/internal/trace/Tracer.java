@@ -79,6 +79,9 @@ public final class Tracer {
         root.needsFilter = true;
         root.fs = new FsState();
         root.group = new TraceeGroup(rootPid, 0);
+        List<String> envList = new ArrayList<>();
+        env.forEach((k, v) -> envList.add(k + "=" + v));
+        root.environ = envList;
         tracees.put(rootPid, root);
         live.add(rootPid);
         Ptrace.seize(rootPid, OPTIONS);
@@ -90,19 +93,18 @@ public final class Tracer {
     private int spawnStopped(List<String> argv, Map<String, String> env, File dir, File[] stdio,
             String rcFile, Set<Integer> keepFds) {
         // The shell stops itself before exec, so the command's very first instruction is traced.
-        // The shell would rebuild the environment in its own order when it execs: env -i passes
-        // the caller's block as it is, order included.
+        // (The shell rebuilds the environment in its own order when it execs: the tracer puts the
+        // caller's block back at that execve, see execEnvironment.)
         List<String> envList = new ArrayList<>();
         env.forEach((k, v) -> envList.add(k + "=" + v));
         List<String> sh = new ArrayList<>(List.of("/bin/sh", "-c",
-                "rc=$1; shift; kill -STOP $$; if [ -n \"$rc\" ]; then \"$rc\"; fi; exec /usr/bin/env -i \"$@\"",
+                "rc=$1; shift; kill -STOP $$; if [ -n \"$rc\" ]; then \"$rc\"; fi; exec \"$@\"",
                 "viewos", rcFile == null ? "" : rcFile));
         if (dir != null) {
             // the shell's cd keeps argv untouched and fails with the shell's own message
             sh.set(2, "cd \"$0\" || exit 126; " + sh.get(2));
             sh.set(3, dir.getPath());
         }
-        sh.addAll(envList);
         sh.addAll(argv);
         List<Pointer> keep = new ArrayList<>();
         Pointer argvP = Native.stringArray(sh, keep);
@@ -240,6 +242,7 @@ public final class Tracer {
                     live.remove(former);
                 }
                 t.onExit = null;
+                t.environ = null;
                 t.group.syscallInsn = 0; // a new address space, a new vDSO
                 if (dispatcher.needsSyscallsForTime()) {
                     hideVdso(t);
@@ -516,6 +519,10 @@ public final class Tracer {
             installFilter(t);
             return;
         }
+        if (t.environ != null && t.onExit == null) {
+            execEnvironment(t);
+            return;
+        }
         if (t.onExit != null) {
             Regs regs = ptrace.getRegs(t.tid);
             var action = t.onExit;
@@ -531,7 +538,7 @@ public final class Tracer {
     }
 
     private void resume(Tracee t, int request, int sig) {
-        if (t.needsFilter || t.onExit != null) {
+        if (t.needsFilter || t.onExit != null || t.environ != null) {
             request = Ptrace.PTRACE_SYSCALL;
         }
         Ptrace.resume(request, t.tid, sig);
@@ -574,7 +581,50 @@ public final class Tracer {
             t.group.filters++;
         }
         ptrace.setRegs(t.tid, saved.restarted());
-        Ptrace.resume(Ptrace.PTRACE_CONT, t.tid, 0);
+        resume(t, Ptrace.PTRACE_CONT, 0);
+    }
+
+    /**
+     * The first process's syscall stops until its execve of the command: there its envp becomes the
+     * caller's environment block, in the caller's order (written below its stack pointer), instead
+     * of the one the shell rebuilt. Too large a block (or any failure) leaves the shell's.
+     */
+    private void execEnvironment(Tracee t) {
+        Regs regs = ptrace.getRegs(t.tid);
+        if (regs == null || ptrace.syscallOp(t.tid) != Ptrace.SYSCALL_INFO_ENTRY
+                || regs.syscall() != SyscallTable.x86_64().number("execve")) {
+            resume(t, Ptrace.PTRACE_CONT, 0);
+            return;
+        }
+        List<String> env = t.environ; // kept until an execve succeeds (the shell tries each PATH entry)
+        java.io.ByteArrayOutputStream strings = new java.io.ByteArrayOutputStream();
+        List<Integer> offsets = new ArrayList<>();
+        for (String kv : env) {
+            offsets.add(strings.size());
+            byte[] b = kv.getBytes(java.nio.charset.Charset.defaultCharset());
+            strings.write(b, 0, b.length);
+            strings.write(0);
+        }
+        byte[] str = strings.toByteArray();
+        int total = str.length + (offsets.size() + 1) * 8;
+        if (total > Scratch.DATA_SIZE) {
+            t.environ = null;
+            resume(t, Ptrace.PTRACE_CONT, 0);
+            return;
+        }
+        long strAddr = (regs.sp() - 1024 - str.length) & ~15L;
+        long arrAddr = (strAddr - (offsets.size() + 1) * 8L) & ~15L;
+        java.nio.ByteBuffer arr = java.nio.ByteBuffer.allocate((offsets.size() + 1) * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int off : offsets) {
+            arr.putLong(strAddr + off);
+        }
+        arr.putLong(0);
+        Scratch s = ptrace.scratch();
+        if (s.write(t.tid, strAddr, str, str.length) == str.length
+                && s.write(t.tid, arrAddr, arr.array(), arr.capacity()) == arr.capacity()) {
+            ptrace.setRegs(t.tid, regs.withArg(2, arrAddr));
+        }
+        resume(t, Ptrace.PTRACE_CONT, 0);
     }
 
     /**

@@ -42,6 +42,22 @@ public final class PathResolver {
      */
     public static Resolution resolve(MountTable mounts, String base, String path, boolean followLast,
             FileSystem.Access access) throws Errno {
+        return resolve(mounts, base, path, followLast, access, 0, 0);
+    }
+
+    /** /proc/PID/{cwd,root,exe}, /proc/PID/fd/N, also under task/TID: links the kernel makes up. */
+    private static final java.util.regex.Pattern MAGIC =
+            java.util.regex.Pattern.compile("/proc/[0-9]+(/task/[0-9]+)?/(cwd|root|exe|fd/[0-9]+|map_files/[^/]+)");
+
+    /**
+     * As {@link #resolve(MountTable, String, String, boolean, FileSystem.Access)}, for the traced
+     * thread {@code tid} of process {@code tgid}: {@code /proc/self} and {@code /proc/thread-self}
+     * are that process's, and the kernel's magic links under /proc (cwd, root, exe, fd/N, so also
+     * /dev/fd/N) are read as that process sees them and mapped back through the mounts, so the walk
+     * goes on in the view's picture and a hidden file stays hidden through them.
+     */
+    public static Resolution resolve(MountTable mounts, String base, String path, boolean followLast,
+            FileSystem.Access access, int tid, int tgid) throws Errno {
         List<String> stack = new ArrayList<>();
         if (path.charAt(0) != '/') {
             split(base, stack::add);
@@ -75,7 +91,29 @@ public final class PathResolver {
             if (l != null) {
                 crossed = true;
             }
-            String target = Native.readlink(l != null ? l.hostPath() : view);
+            String target;
+            if (tgid > 0 && l == null && view.startsWith("/proc/")) {
+                if (view.equals("/proc/self")) {
+                    target = String.valueOf(tgid);
+                } else if (view.equals("/proc/thread-self")) {
+                    target = tgid + "/task/" + tid;
+                } else if (MAGIC.matcher(view).matches()) {
+                    String host = Native.readlink(view);
+                    if (host == null || !host.startsWith("/")) {
+                        crossed = true; // pipe:[N], socket:[N]...: the kernel opens it by this path
+                        continue;
+                    }
+                    String v = mounts.viewOf(host);
+                    target = v != null ? v : host;
+                } else {
+                    target = Native.readlink(view);
+                }
+                if (target != null) {
+                    crossed = true; // what the kernel would find there is not the view's answer
+                }
+            } else {
+                target = Native.readlink(l != null ? l.hostPath() : view);
+            }
             if (target == null) {
                 continue;
             }
