@@ -128,7 +128,8 @@ public class CoreutilsTransparencyTest extends TransparencyTestBase {
         // the same with stdin a pipe, and through a shell
         same(Case.of("ls", "-l", "--time-style=+", "/proc/self/fd").stdin("x\n")
                 .normalize(s -> maskProcPids(s).replaceAll("pipe:\\[[0-9]+\\]", "pipe:[N]")));
-        same(Case.sh("ls /proc/$$/fd; ls -l --time-style=+ /proc/$$/fd | sed 's/.*[0-9] //' | sed 's|/proc/[0-9]*/|/proc/PID/|'"));
+        // no pipeline here: while dash sets one up, its own fd table briefly holds the pipe
+        same(Case.sh("ls /proc/$$/fd; ls -l --time-style=+ /proc/$$/fd > l.txt; sed 's/.*[0-9] //' l.txt"));
     }
 
     /**

@@ -72,24 +72,31 @@ public class ExternalSignalTransparencyTest extends TransparencyTestBase {
         return s.finish();
     }
 
-    /** Waits until the pidfile names a live process of ours that has exec'd sleep. */
+    private static String comm(long pid) {
+        try {
+            return new String(Files.readAllBytes(Paths.get("/proc", Long.toString(pid), "comm")), StandardCharsets.UTF_8).trim();
+        } catch (IOException e) {
+            return null;   // not there (yet, or any more)
+        }
+    }
+
+    /** Waits until the pidfile names a live process of ours (our token in its environ) running sleep. */
     private static long awaitSleepPid(Path pidfile, Process started) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             if (!started.isAlive()) fail("command exited early with status " + started.exitValue());
             if (Files.exists(pidfile)) {
                 String text = new String(Files.readAllBytes(pidfile), StandardCharsets.UTF_8).trim();
-                if (!text.isEmpty() && text.endsWith("")) {
-                    long pid = Long.parseLong(text.replaceAll("\\s", ""));
-                    Path comm = Paths.get("/proc", Long.toString(pid), "comm");
-                    if (Files.exists(comm) && new String(Files.readAllBytes(comm), StandardCharsets.UTF_8).trim().equals("sleep")) {
-                        return pid;
-                    }
+                if (text.matches("[0-9]+")) {   // else: the shell is still writing it
+                    long pid = Long.parseLong(text);
+                    // comm changes during execve slightly before the new environ is readable from
+                    // /proc/PID/environ: wait for both
+                    if ("sleep".equals(comm(pid)) && Runner.startedByUs(pid)) return pid;
                 }
             }
             Thread.sleep(20);
         }
-        fail("the command did not write its pid and exec sleep within 60 s");
+        fail("the command did not write its pid and exec sleep (with our environment) within 60 s");
         return -1;
     }
 }
