@@ -389,9 +389,10 @@ public final class Dispatcher {
             boolean mappedBase = false;
             if (path.charAt(0) != '/') {
                 boolean atCwd = pa.dirfdArg() < 0 || (int) regs.arg(pa.dirfdArg()) == AT_FDCWD;
-                String kernel = atCwd ? Native.readlink("/proc/" + t.tid() + "/cwd")
-                        : Native.readlink("/proc/" + t.tid() + "/fd/" + (int) regs.arg(pa.dirfdArg()));
-                base = atCwd ? cwd(t) : fdPath(t, (int) regs.arg(pa.dirfdArg()));
+                String tracked = atCwd && t.fs() != null ? t.fs().viewCwd() : null;
+                String kernel = Native.readlink(atCwd ? "/proc/" + t.tid() + "/cwd"
+                        : "/proc/" + t.tid() + "/fd/" + (int) regs.arg(pa.dirfdArg()));
+                base = tracked != null ? tracked : kernel != null && kernel.startsWith("/") ? toView(kernel) : null;
                 if (base == null) {
                     continue; // not a directory fd: the kernel gives ENOTDIR / EBADF
                 }
@@ -482,12 +483,6 @@ public final class Dispatcher {
     private String cwd(Tracee t) {
         String v = t.fs() == null ? null : t.fs().viewCwd();
         return v != null ? v : toView(Native.readlink("/proc/" + t.tid() + "/cwd"));
-    }
-
-    /** The view path of a directory fd (its host path mapped back through the mounts). */
-    private String fdPath(Tracee t, int fd) {
-        String l = Native.readlink("/proc/" + t.tid() + "/fd/" + fd);
-        return l != null && l.startsWith("/") ? toView(l) : null;
     }
 
     private String toView(String host) {

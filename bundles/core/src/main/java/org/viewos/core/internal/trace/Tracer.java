@@ -47,6 +47,8 @@ public final class Tracer {
     private final Set<String> filterNames = new java.util.HashSet<>();
     private final int daemonPid = Native.LIBC.getpid();
     private volatile Thread thread;
+    /** ptrace stops served (for -Dviewos.stats=true, which prints it when the view ends). */
+    private long stops;
     private Ptrace ptrace;
     private int rootPid;
     private int rootStatus = -1;
@@ -87,6 +89,9 @@ public final class Tracer {
         Ptrace.seize(rootPid, OPTIONS);
         Native.LIBC.kill(rootPid, Ptrace.SIGCONT);
         loop();
+        if (Boolean.getBoolean("viewos.stats")) {
+            System.err.println("viewos: stats: " + stops + " ptrace stops");
+        }
         return rootStatus;
     }
 
@@ -168,6 +173,7 @@ public final class Tracer {
                 break; // ECHILD: the view is empty
             }
             int st = ptrace.status();
+            stops++;
             try {
                 handle(pid, st);
             } catch (RuntimeException | Error e) {
