@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -116,6 +117,13 @@ public final class Main {
     /** The real stdout/stderr (System.out/err are redirected while the framework runs). */
     private static final PrintStream out = System.out;
     private static final PrintStream err = System.err;
+
+    /** When the launcher's code started (for the start-up breakdown of -Dviewos.debug.timing). */
+    private static final long MAIN_START = System.nanoTime();
+
+    private static long ms(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(nanos);
+    }
 
     public static void main(String[] args) {
         int status;
@@ -253,12 +261,7 @@ public final class Main {
             String log = capture.summary(400);
             throw new Failure(1, "cannot start the OSGi framework: " + e + (log.isEmpty() ? "" : "; " + log));
         }
-        if (Boolean.getBoolean("viewos.debug.timing") || Boolean.getBoolean("viewos.debug")) {
-            err.printf("viewos: framework and bundles started in %d ms (JVM up %d ms before)%n",
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
-                    java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime()
-                            - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
-        }
+        long tFramework = System.nanoTime();
         if (Boolean.getBoolean("viewos.debug")) {
             for (Bundle b : felix.getBundleContext().getBundles()) {
                 err.println("viewos: bundle " + b.getBundleId() + " " + b.getSymbolicName() + " "
@@ -282,7 +285,22 @@ public final class Main {
             if (Boolean.getBoolean("viewos.debug")) {
                 err.print(capture.text());
             }
+            long tReady = System.nanoTime();
             status = runCommand(service, o, env);
+            long tRun = System.nanoTime();
+            stop(felix);
+            if (Boolean.getBoolean("viewos.debug.timing")) {
+                // from the start script's clock (-Dviewos.t0, microseconds) to the JVM's first
+                // launcher code, then the phases measured here
+                String t0script = System.getProperty("viewos.t0", "");
+                long jvm = t0script.matches("[0-9]+")
+                        ? (Instant.now().toEpochMilli() * 1000 - Long.parseLong(t0script)) / 1000
+                                - ms(System.nanoTime() - MAIN_START)
+                        : -1;
+                err.printf("viewos: timing: script+jvm %d ms, framework+bundles %d ms, core service+modules %d ms,"
+                        + " command %d ms, shutdown %d ms%n", jvm, ms(tFramework - t0), ms(tReady - tFramework),
+                        ms(tRun - tReady), ms(System.nanoTime() - tRun));
+            }
         } finally {
             System.setErr(err);
             System.setOut(err);

@@ -133,6 +133,32 @@ public class ServiceManagementTest {
         assertEquals(0, view.exitValue());
     }
 
+    /** um_attach: a process started outside any view is brought into one and sees its modules. */
+    @Test
+    public void umAttachBringsAnOutsideProcessIntoTheView() throws Exception {
+        Path dir = Launcher.workDir("attach");
+        ProcessBuilder pb = new ProcessBuilder("sh", "-c",
+                "while [ ! -e stop ]; do if cat /unreal/etc/hostname > got 2>/dev/null; then touch seen; fi; sleep 0.05; done")
+                .directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("outside.log").toFile());
+        Process outside = pb.start();
+        try {
+            Thread.sleep(300);
+            assertTrue("outside a view /unreal does not exist", !Files.exists(dir.resolve("seen")));
+            Launcher.Result r = Launcher.bash(dir, "um_attach " + outside.pid() + "; echo attach=$?; "
+                    + "um_attach " + outside.pid() + "; echo again=$?; um_attach 999999999; echo none=$?; "
+                    + "n=0; while [ ! -e seen ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n+1)); done; "
+                    + "[ -e seen ] && echo seen; touch stop", "-p", "unreal");
+            assertEquals("stderr: " + r.err(), 0, r.status());
+            assertEquals("attach=0\nagain=1\nnone=1\nseen\n", r.out());
+            assertTrue(r.err(), r.err().contains("um_attach: File exists"));
+            assertEquals(Files.readString(Path.of("/etc/hostname")), Files.readString(dir.resolve("got")));
+            assertTrue("the attached process ended normally", outside.waitFor(60, TimeUnit.SECONDS));
+        } finally {
+            outside.destroyForcibly();
+        }
+    }
+
     @Test
     public void umshutdownEndsTheWholeView() throws Exception {
         Path dir = Launcher.workDir("shutdown");

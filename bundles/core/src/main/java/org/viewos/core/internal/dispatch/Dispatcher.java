@@ -76,6 +76,13 @@ public final class Dispatcher {
         return l;
     }
 
+    /** um_attach's worker (the tracer): pid → null on success, else "errno message". */
+    public void attacher(java.util.function.IntFunction<String> attach) {
+        this.attach = attach;
+    }
+
+    private volatile java.util.function.IntFunction<String> attach = pid -> "38 no tracer";
+
     /** Where the dispatcher learns which threads the view has (for signals to a process group). */
     public void attach(java.util.function.Supplier<java.util.Set<Integer>> viewTids) {
         this.viewTids = viewTids;
@@ -250,6 +257,20 @@ public final class Dispatcher {
             throw new Errno(Errno.EINVAL, "empty request");
         }
         String reply;
+        if (argv.get(0).equals("attach")) {
+            if (argv.size() != 2 || !argv.get(1).matches("[0-9]{1,9}")) {
+                throw new Errno(Errno.EINVAL, "usage: um_attach pid");
+            }
+            String failed = attach.apply(Integer.parseInt(argv.get(1)));
+            if (failed != null) {
+                int sp = failed.indexOf(' ');
+                Errno err = new Errno(Integer.parseInt(failed.substring(0, sp)), failed.substring(sp + 1));
+                writeReply(t, p, regs, err.getMessage());
+                throw err;
+            }
+            p.setRegs(t.tid(), regs.skipped(0));
+            return;
+        }
         try {
             reply = view.control(t.tid(), argv);
         } catch (Errno err) {

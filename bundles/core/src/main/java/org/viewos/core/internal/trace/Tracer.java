@@ -56,6 +56,52 @@ public final class Tracer {
     public Tracer(Dispatcher dispatcher) {
         this.dispatcher = dispatcher;
         dispatcher.attach(this::tids);
+        dispatcher.attacher(this::attachProcess);
+    }
+
+    /**
+     * um_attach: brings a running process from outside into this view. Seizes all its threads (from
+     * the tracer thread: the caller is the traced um_attach's control call) and interrupts one of
+     * them; at that stop the process gets the base filter and the view's stacked filters (TSYNC).
+     *
+     * @return null on success, else "errno message" ("1 ..." EPERM, "3 ..." ESRCH, "17 ..." EEXIST)
+     */
+    public String attachProcess(int pid) {
+        if (pid <= 0 || pid == daemonPid) {
+            return "1 not a process a view can take";
+        }
+        if (live.contains(pid)) {
+            return "17 process " + pid + " is already in this view";
+        }
+        String[] tasks = new File("/proc/" + pid + "/task").list();
+        if (tasks == null || tasks.length == 0) {
+            return "3 no process " + pid;
+        }
+        TraceeGroup group = new TraceeGroup(pid, -1); // -1: not even the base filter yet
+        Tracee first = null;
+        for (String task : tasks) {
+            int tid = Integer.parseInt(task);
+            long r = Ptrace.call(Ptrace.PTRACE_SEIZE, tid, 0, OPTIONS);
+            if (r < 0) {
+                if (first == null) {
+                    return (-r) + " cannot trace process " + pid + " (errno " + (-r) + ")";
+                }
+                continue; // a thread that just ended
+            }
+            Tracee t = new Tracee(tid);
+            t.started = true;
+            t.fs = new FsState();
+            t.group = group;
+            tracees.put(tid, t);
+            live.add(tid);
+            if (first == null) {
+                first = t;
+            }
+        }
+        if (Ptrace.call(Ptrace.PTRACE_INTERRUPT, first.tid, 0, 0) >= 0) {
+            group.interrupting = true;
+        }
+        return null;
     }
 
     /**
@@ -428,9 +474,13 @@ public final class Tracer {
             return;
         }
         long insn = syscallInsn(t);
-        int seccomp = SyscallTable.x86_64().number("seccomp");
+        SyscallTable table = SyscallTable.x86_64();
+        int seccomp = table.number("seccomp");
+        boolean triedNoNewPrivs = false;
         while (insn != 0 && t.group.filters < filters.size()) {
-            long fprog = writeProgram(t, saved.sp(), filters.get(t.group.filters));
+            byte[] prog = t.group.filters < 0 ? SeccompFilter.base(table, dispatcher.alwaysTracedSyscalls())
+                    : filters.get(t.group.filters);
+            long fprog = writeProgram(t, saved.sp(), prog);
             if (fprog == 0) {
                 break;
             }
@@ -445,6 +495,15 @@ public final class Tracer {
                 return;
             }
             long r = toExit(t);
+            if (r == -13 && !triedNoNewPrivs) { // EACCES: no CAP_SYS_ADMIN, as at the view's start
+                triedNoNewPrivs = true;
+                ptrace.setRegs(t.tid, saved.executing(insn, table.number("prctl"), 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0, 0));
+                Ptrace.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0);
+                if (awaitSyscallStop(t) && toExit(t) == 0) {
+                    continue;
+                }
+                break;
+            }
             if (r != 0) {
                 LOG.warning("viewos: cannot add a filter to process " + t.group.tgid + " (" + r + ")");
                 break;
