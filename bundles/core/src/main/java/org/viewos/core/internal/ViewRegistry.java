@@ -513,7 +513,8 @@ public final class ViewRegistry implements SyscallService, ViewState {
                 return viewName;
             }
             case "lasterror" -> {
-                String m = lastErrors.remove(tgidOf(pid));
+                int tgid = org.viewos.core.internal.trace.Procfs.tgid(pid);
+                String m = lastErrors.remove(tgid > 0 ? tgid : pid);
                 return m == null ? "" : m;
             }
             case "info" -> {
@@ -535,19 +536,6 @@ public final class ViewRegistry implements SyscallService, ViewState {
             }
             default -> throw new Errno(Errno.ENOSYS, "unknown request " + op);
         }
-    }
-
-    private static int tgidOf(int tid) {
-        try {
-            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + tid + "/status"))) {
-                if (l.startsWith("Tgid:")) {
-                    return Integer.parseInt(l.substring(5).strip());
-                }
-            }
-        } catch (java.io.IOException | RuntimeException e) {
-            return tid;
-        }
-        return tid;
     }
 
     private static int parseSeconds(String s) throws Errno {

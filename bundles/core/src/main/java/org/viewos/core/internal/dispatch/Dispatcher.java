@@ -160,7 +160,7 @@ public final class Dispatcher {
         int sig = (int) regs.arg(1);
         java.util.Set<Integer> done = new java.util.HashSet<>();
         for (int tid : viewTids.get()) {
-            int tgid = tgid(tid);
+            int tgid = org.viewos.core.internal.trace.Procfs.tgid(tid);
             if (tgid > 0 && done.add(tgid)
                     && (pid == -1 || Native.LIBC.syscall(SYS_GETPGID, tgid, 0, 0, 0, 0) == group)) {
                 Native.LIBC.kill(tgid, sig);
@@ -223,19 +223,6 @@ public final class Dispatcher {
 
     private boolean isDaemonThread(int tid) {
         return new java.io.File("/proc/" + daemonPid + "/task/" + tid).exists();
-    }
-
-    private static int tgid(int tid) {
-        try {
-            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + tid + "/status"))) {
-                if (l.startsWith("Tgid:")) {
-                    return Integer.parseInt(l.substring(5).strip());
-                }
-            }
-        } catch (java.io.IOException | RuntimeException e) {
-            return -1;
-        }
-        return -1;
     }
 
     /** viewos_ctl(request, length, reply, size): NUL-separated argv in, text out; returns its length. */

@@ -270,7 +270,7 @@ public final class Tracer {
             case Ptrace.EVENT_FORK, Ptrace.EVENT_VFORK, Ptrace.EVENT_CLONE -> {
                 int child = (int) ptrace.eventMessage(pid);
                 // threads share fs state (CLONE_FS) and their process; fork and vfork copy both
-                boolean thread = event == Ptrace.EVENT_CLONE && tgid(child) == t.group.tgid;
+                boolean thread = event == Ptrace.EVENT_CLONE && Procfs.tgid(child) == t.group.tgid;
                 FsState fs = event == Ptrace.EVENT_CLONE ? t.fs : t.fs.copy();
                 TraceeGroup group = thread ? t.group : new TraceeGroup(child, t.group.filters);
                 Tracee c = tracees.get(child);
@@ -564,19 +564,6 @@ public final class Tracer {
             LOG.warning("viewos: no vDSO syscall instruction in " + t.tid + ": " + e);
         }
         return 0;
-    }
-
-    private static int tgid(int tid) {
-        try {
-            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + tid + "/status"))) {
-                if (l.startsWith("Tgid:")) {
-                    return Integer.parseInt(l.substring(5).strip());
-                }
-            }
-        } catch (java.io.IOException | RuntimeException e) {
-            return tid;
-        }
-        return tid;
     }
 
     private void syscallStop(Tracee t) {
