@@ -29,7 +29,8 @@ public final class Unreal implements ViewModule, FileSystemType {
 
     @Override
     public boolean handles(String fstype) {
-        return fstype.equals("unreal");
+        // "bind" is the generic SRC-over-DIR type viewfs serves too: service order picks the module
+        return fstype.equals("unreal") || fstype.equals("bind");
     }
 
     @Override

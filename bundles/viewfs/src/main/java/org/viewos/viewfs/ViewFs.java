@@ -51,7 +51,8 @@ public final class ViewFs implements ViewModule, FileSystemType {
 
     @Override
     public boolean handles(String fstype) {
-        return fstype.equals("viewfs");
+        // "bind" is the generic SRC-over-DIR type unreal serves too: service order picks the module
+        return fstype.equals("viewfs") || fstype.equals("bind");
     }
 
     @Override
@@ -94,6 +95,9 @@ public final class ViewFs implements ViewModule, FileSystemType {
                 default -> throw new Errno(Errno.EINVAL, "viewfs: unknown option '" + k + "'"
                         + " (modes: move, merge, cow, mincow; options: except=PATH, wok, ro)");
             }
+        }
+        if (fstype.equals("bind") && mode != null && mode != Mode.MOVE) {
+            throw new Errno(Errno.EINVAL, "viewfs: type bind is a move; use -t viewfs -o " + mode.name().toLowerCase());
         }
         if (mode == null) {
             mode = Mode.MOVE;

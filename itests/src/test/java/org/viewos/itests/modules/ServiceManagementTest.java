@@ -133,6 +133,28 @@ public class ServiceManagementTest {
         assertEquals(0, view.exitValue());
     }
 
+    /**
+     * A contested claim: unreal and viewfs both serve mount type "bind"; the module first in service
+     * order gets it, and um_mov_service changes the winner, while the view runs.
+     */
+    @Test
+    public void umMovServiceChangesWhoWinsAContestedClaim() throws Exception {
+        Path dir = Launcher.workDir("contest");
+        Launcher.Result r = Launcher.bash(dir, String.join("\n",
+                "mkdir -p src a b && echo hi > src/f",
+                "um_add_service unreal && um_add_service viewfs",
+                "um_ls_service | cut -d: -f1 | tr '\\n' ' '; echo",
+                "viewmount -t bind " + dir.resolve("src") + " a && cat a/f",
+                "um_mov_service viewfs 1",
+                "um_ls_service | cut -d: -f1 | tr '\\n' ' '; echo",
+                "viewmount -t bind " + dir.resolve("src") + " b && cat b/f",
+                "perl -e 'my $b = \"\\0\" x 4096; my $q = \"mounts\"; my $n = syscall(1770, $q, length($q), $b, 4096); print substr($b, 0, $n)' | grep ' bind '"));
+        assertEquals("stderr: " + r.err(), 0, r.status());
+        assertEquals(String.join("\n", "unreal viewfs ", "hi", "viewfs unreal ", "hi",
+                dir.resolve("src") + " " + dir.resolve("a") + " bind defaults (unreal)",
+                dir.resolve("src") + " " + dir.resolve("b") + " bind defaults (viewfs)", ""), r.out());
+    }
+
     /** um_attach: a process started outside any view is brought into one and sees its modules. */
     @Test
     public void umAttachBringsAnOutsideProcessIntoTheView() throws Exception {
