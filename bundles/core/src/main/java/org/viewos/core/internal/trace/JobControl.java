@@ -11,7 +11,7 @@ import org.viewos.core.internal.ffi.Native;
  */
 final class JobControl {
     private static final Logger LOG = Logger.getLogger(JobControl.class.getName());
-    private static final int SYS_GETPGID = 121;
+    private static final int SYS_GETPGID = org.viewos.core.internal.arch.SyscallTable.x86_64().number("getpgid");
     private static volatile boolean installed;
 
     private JobControl() {

@@ -1,0 +1,96 @@
+package org.viewos.core.internal.dispatch;
+
+import java.io.File;
+
+import org.viewos.core.api.Errno;
+import org.viewos.core.internal.arch.Regs;
+import org.viewos.core.internal.arch.SyscallTable;
+import org.viewos.core.internal.ffi.Scratch;
+import org.viewos.core.internal.trace.Tracee;
+import org.viewos.core.internal.vfs.MountTable;
+import org.viewos.core.internal.vfs.PathResolver.Resolution;
+
+/**
+ * mount(2) and umount2(2): virtual when a loaded module claims the type (or the target is one of
+ * the view's mounts), else the kernel's, on view paths.
+ */
+final class MountCalls {
+    private static final long MS_RDONLY = 1;
+
+    private final ViewState view;
+    private final ViewPaths where;
+    private final PathCalls paths;
+    private final SyscallTable table;
+
+    MountCalls(ViewState view, ViewPaths where, PathCalls paths, SyscallTable table) {
+        this.view = view;
+        this.where = where;
+        this.paths = paths;
+        this.table = table;
+    }
+
+    void mount(Call c, MountTable mounts) throws Errno {
+        Tracee t = c.t();
+        Regs regs = c.regs();
+        Scratch s = c.scratch();
+        String fstype = regs.arg(2) == 0 ? null : s.readString(t.tid(), regs.arg(2), 256);
+        if (fstype == null || !view.claimsFsType(fstype)) {
+            paths.paths(c, table.byName("mount"), mounts);
+            return;
+        }
+        String source = regs.arg(0) == 0 ? "none" : s.readString(t.tid(), regs.arg(0), PathCalls.PATH_MAX);
+        String target = s.readString(t.tid(), regs.arg(1), PathCalls.PATH_MAX);
+        if (source == null || target == null) {
+            throw new Errno(Errno.EFAULT);
+        }
+        String data = regs.arg(4) == 0 ? "" : s.readString(t.tid(), regs.arg(4), 4096);
+        if (data == null) {
+            throw new Errno(Errno.EFAULT);
+        }
+        if ((regs.arg(3) & MS_RDONLY) != 0) {
+            data = data.isEmpty() ? "ro" : "ro," + data;
+        }
+        try {
+            Resolution r = where.resolve(t, target, mounts, true);
+            if (!new File(r.hostPath()).exists()) {
+                throw new Errno(Errno.ENOENT, "mount point " + r.viewPath() + " does not exist");
+            }
+            view.userMount(sourcePath(t, source, mounts), r.viewPath(), fstype, data);
+        } catch (Errno err) {
+            view.noteError(t.tgid(), err.getMessage()); // viewmount fetches it to print
+            throw err;
+        }
+        c.finish(0);
+    }
+
+    /**
+     * A mount source that names a file or directory (absolute, or relative and existing) is a path of
+     * the view: it goes to the module as the host path it resolves to. Anything else ("none",
+     * "host:/dir") goes as it is.
+     */
+    private String sourcePath(Tracee t, String source, MountTable mounts) throws Errno {
+        if (source.isEmpty() || source.equals("none")) {
+            return source;
+        }
+        boolean absolute = source.startsWith("/");
+        if (!absolute && source.contains(":")) {
+            return source;
+        }
+        String host = where.resolve(t, source, mounts, true).hostPath();
+        return absolute || new File(host).exists() ? host : source;
+    }
+
+    void umount(Call c, MountTable mounts) throws Errno {
+        String target = c.scratch().readString(c.tid(), c.regs().arg(0), PathCalls.PATH_MAX);
+        if (target == null || target.isEmpty()) {
+            return;
+        }
+        Resolution r = where.resolve(c.t(), target, mounts, false);
+        if (mounts.at(r.viewPath()) == null) {
+            paths.paths(c, table.byName("umount2"), mounts);
+            return;
+        }
+        view.umount(r.viewPath());
+        c.finish(0);
+    }
+}

@@ -1,0 +1,188 @@
+package org.viewos.core.internal.dispatch;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
+
+import org.viewos.core.api.Errno;
+import org.viewos.core.api.FileSystem;
+import org.viewos.core.internal.arch.Regs;
+import org.viewos.core.internal.arch.SyscallTable;
+import org.viewos.core.internal.arch.SyscallTable.Entry;
+import org.viewos.core.internal.arch.SyscallTable.PathArg;
+import org.viewos.core.internal.ffi.Native;
+import org.viewos.core.internal.ffi.Scratch;
+import org.viewos.core.internal.trace.Tracee;
+import org.viewos.core.internal.vfs.MountTable;
+import org.viewos.core.internal.vfs.PathResolver;
+import org.viewos.core.internal.vfs.PathResolver.Resolution;
+
+/**
+ * The path-carrying calls (the table's {@code path} class) and the view's cwd (getcwd, chdir,
+ * fchdir): each path argument is canonicalized through the view and rewritten to where the file
+ * really is when a mount took part, or the call fails with the module's error.
+ */
+final class PathCalls {
+    private static final Logger LOG = Logger.getLogger(PathCalls.class.getName());
+    private static final int AT_FDCWD = -100;
+    private static final long AT_SYMLINK_NOFOLLOW = 0x100, AT_SYMLINK_FOLLOW = 0x400, AT_REMOVEDIR = 0x200;
+    private static final long O_ACCMODE = 3, O_CREAT = 0x40, O_EXCL = 0x80, O_TRUNC = 0x200,
+            O_NOFOLLOW = 0x20000;
+    static final int PATH_MAX = 4096;
+
+    private final ViewState view;
+    private final ViewPaths where;
+    private final int chdir, rename, renameat, renameat2, rmdir, unlinkat;
+
+    PathCalls(ViewState view, ViewPaths where, SyscallTable table) {
+        this.view = view;
+        this.where = where;
+        this.chdir = table.number("chdir");
+        this.rename = table.number("rename");
+        this.renameat = table.number("renameat");
+        this.renameat2 = table.number("renameat2");
+        this.rmdir = table.number("rmdir");
+        this.unlinkat = table.number("unlinkat");
+    }
+
+    /** Translates the call's path arguments (the entry {@code e} says where they are). */
+    void paths(Call c, Entry e, MountTable mounts) throws Errno {
+        Tracee t = c.t();
+        Regs regs = c.regs();
+        Scratch s = c.scratch();
+        List<Integer> argIdx = new ArrayList<>();
+        List<byte[]> newPaths = new ArrayList<>();
+        Resolution chdirTo = null;
+        for (PathArg pa : e.paths()) {
+            long addr = regs.arg(pa.pathArg());
+            if (addr == 0) {
+                continue; // e.g. utimensat(fd, NULL, ...): an fd operation
+            }
+            String path = s.readString(t.tid(), addr, PATH_MAX);
+            if (path == null || path.isEmpty()) {
+                continue; // EFAULT, ENAMETOOLONG, ENOENT or AT_EMPTY_PATH: the kernel answers alike
+            }
+            long flags = pa.flagsArg() >= 0 ? regs.arg(pa.flagsArg()) : 0;
+            String base = null;
+            boolean mappedBase = false;
+            if (path.charAt(0) != '/') {
+                boolean atCwd = pa.dirfdArg() < 0 || (int) regs.arg(pa.dirfdArg()) == AT_FDCWD;
+                String tracked = atCwd && t.fs() != null ? t.fs().viewCwd() : null;
+                String kernel = Native.readlink(atCwd ? "/proc/" + t.tid() + "/cwd"
+                        : "/proc/" + t.tid() + "/fd/" + (int) regs.arg(pa.dirfdArg()));
+                base = tracked != null ? tracked
+                        : kernel != null && kernel.startsWith("/") ? where.toView(kernel) : null;
+                if (base == null) {
+                    continue; // not a directory fd: the kernel gives ENOTDIR / EBADF
+                }
+                // the kernel would start from another directory than the view: always rewrite
+                mappedBase = !base.equals(kernel);
+            }
+            Resolution r = PathResolver.resolve(mounts, base, path, follows(pa, flags), access(pa, flags),
+                    t.tid(), t.tgid());
+            if (e.number() == chdir) {
+                chdirTo = r;
+            }
+            boolean moves = e.number() == rename || e.number() == renameat || e.number() == renameat2
+                    || e.number() == rmdir || (e.number() == unlinkat && (regs.arg(2) & AT_REMOVEDIR) != 0);
+            if (moves && pa == e.paths().get(0) && mounts.isMountAncestor(r.viewPath())) {
+                throw new Errno(Errno.EBUSY, r.viewPath() + " holds a mount of this view");
+            }
+            if (r.lookup() != null && r.lookup().hostPath() == FileSystem.DONE) {
+                c.finish(0); // the module carried the call out itself
+                return;
+            }
+            if (r.crossed() || mappedBase) {
+                String host = r.hostPath();
+                if (path.endsWith("/") && !host.endsWith("/")) {
+                    host += "/"; // keep "not a directory" semantics of a trailing slash
+                }
+                argIdx.add(pa.pathArg());
+                newPaths.add(Native.cpath(host));
+            }
+        }
+        if (chdirTo != null) {
+            Resolution to = chdirTo;
+            t.atExit(r -> {
+                if (r == 0 && t.fs() != null) {
+                    t.fs().setViewCwd(to.lookup() != null ? to.viewPath() : null);
+                }
+                return r;
+            });
+        }
+        if (newPaths.isEmpty()) {
+            return;
+        }
+        int total = 0;
+        for (byte[] b : newPaths) {
+            total += b.length;
+        }
+        Regs changed = regs;
+        long at = c.belowStack(total);
+        for (int i = 0; i < newPaths.size(); i++) {
+            byte[] b = newPaths.get(i);
+            if (s.write(t.tid(), at, b, b.length) < 0) {
+                LOG.warning("viewos: cannot write a translated path into " + t);
+                throw new Errno(Errno.ENOMEM);
+            }
+            changed = changed.withArg(argIdx.get(i), at);
+            at += b.length;
+        }
+        c.push(changed);
+    }
+
+    /** getcwd(2): the view's cwd when it differs from the kernel's. */
+    void getcwd(Call c) throws Errno {
+        Tracee t = c.t();
+        String cwd = t.fs() == null ? null : t.fs().viewCwd();
+        if (cwd == null) {
+            String kernel = Native.readlink("/proc/" + t.tid() + "/cwd");
+            cwd = kernel == null ? null : view.mounts().viewOf(kernel);
+        }
+        if (cwd == null) {
+            return;
+        }
+        byte[] b = Native.cpath(cwd);
+        if (c.regs().arg(1) < b.length) {
+            throw new Errno(Errno.ERANGE);
+        }
+        if (c.scratch().write(t.tid(), c.regs().arg(0), b, b.length) < 0) {
+            throw new Errno(Errno.EFAULT);
+        }
+        c.finish(b.length);
+    }
+
+    /** fchdir(2): the kernel's cwd is right again afterwards (mapped back when asked). */
+    void fchdir(Call c) {
+        Tracee t = c.t();
+        t.atExit(r -> {
+            if (r == 0 && t.fs() != null) {
+                t.fs().setViewCwd(null);
+            }
+            return r;
+        });
+    }
+
+    private static boolean follows(PathArg pa, long flags) {
+        return switch (pa.follow()) {
+            case FOLLOW -> true;
+            case NOFOLLOW -> false;
+            case OPEN_FLAGS -> (flags & O_NOFOLLOW) == 0 && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL);
+            case AT_NOFOLLOW_FLAG -> (flags & AT_SYMLINK_NOFOLLOW) == 0;
+            case AT_FOLLOW_FLAG -> (flags & AT_SYMLINK_FOLLOW) != 0;
+        };
+    }
+
+    private static FileSystem.Access access(PathArg pa, long flags) {
+        return switch (pa.access()) {
+            case LOOKUP -> FileSystem.Access.LOOKUP;
+            case READ -> FileSystem.Access.READ;
+            case WRITE -> FileSystem.Access.WRITE;
+            case CREATE -> FileSystem.Access.CREATE;
+            case DELETE -> FileSystem.Access.DELETE;
+            case OPEN_FLAGS -> (flags & O_CREAT) != 0 ? FileSystem.Access.CREATE
+                    : (flags & O_ACCMODE) != 0 || (flags & O_TRUNC) != 0 ? FileSystem.Access.WRITE
+                    : FileSystem.Access.READ;
+        };
+    }
+}
