@@ -11,6 +11,10 @@
  *                                      then a write into the pipe: the kernel signals the owner
  *   daemonescape DAEMONPID prlimit      prlimit64(DAEMON, RLIMIT_CPU, 1 s): the kernel SIGKILLs the
  *                                      daemon once it has used its (hard) CPU limit
+ *   daemonescape DAEMONPID sched        setpriority(PRIO_PROCESS, DAEMON, 19), sched_setaffinity(DAEMON,
+ *                                      one CPU), sched_setscheduler(DAEMON, SCHED_IDLE), ioprio_set
+ *                                      (idle class): each slows every view process down; prints
+ *                                      "refused N of 4" (EPERM expected) and restores nothing
  *   daemonescape DAEMONPID seccomp      the view's own filter stays: Seccomp: 2 before and after
  *                                      adding a filter of our own; openat2 (437) stays ENOSYS after
  *                                      a child tried SECCOMP_SET_MODE_STRICT and prctl(SET_SECCOMP)
@@ -20,6 +24,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -156,7 +161,7 @@ static int seccompStays(void) {
 
 int main(int argc, char **argv) {
     if (argc != 3) {
-        fprintf(stderr, "usage: daemonescape DAEMONPID refused|pidfd-proc|sigio|prlimit|seccomp\n");
+        fprintf(stderr, "usage: daemonescape DAEMONPID refused|pidfd-proc|sigio|prlimit|sched|seccomp\n");
         return 2;
     }
     pid_t d = atoi(argv[1]);
@@ -164,6 +169,18 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (!strcmp(what, "refused")) {
         return refusedAll(d);
+    }
+    if (!strcmp(what, "sched")) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(0, &one);
+        struct sched_param sp = {0};
+        errno = 0; check("setpriority(19)", setpriority(PRIO_PROCESS, (id_t)d, 19));
+        errno = 0; check("sched_setaffinity(cpu 0)", syscall(SYS_sched_setaffinity, d, sizeof one, &one));
+        errno = 0; check("sched_setscheduler(SCHED_IDLE)", syscall(SYS_sched_setscheduler, d, SCHED_IDLE, &sp));
+        errno = 0; check("ioprio_set(IDLE)", syscall(SYS_ioprio_set, 1 /* WHO_PROCESS */, d, 3 << 13 /* CLASS_IDLE */));
+        printf("refused %d of %d\n", refused, tried);
+        return 0;
     }
     if (!strcmp(what, "seccomp")) {
         return seccompStays();
