@@ -64,10 +64,6 @@ public class ReliabilityControlFuzzTest {
         assertEquals(r.all(), "ENOSYS 500", Rel.field(r.out(), "errno"));
     }
 
-    @Ignore("bug: viewos_ctl answers success with 0 bytes when the reply buffer is unwritable"
-            + " (Dispatcher.writeReply returns 0 when process_vm_writev fails; the kernel's"
-            + " convention, and what a caller can tell from silence, is EFAULT): e.g."
-            + " syscall(1770, \"info\", 4, (void *)1, 4096) returns 0")
     @Test
     public void unwritableReplyIsEfault() throws Exception {
         check(fuzz("1770", "strict"), "idle, strict");

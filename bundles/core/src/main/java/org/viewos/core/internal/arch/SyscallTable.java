@@ -54,8 +54,19 @@ public final class SyscallTable {
     public record PathArg(int dirfdArg, int pathArg, Follow follow, int flagsArg, Access access) {
     }
 
-    /** @param pidArg for {@link Kind#GUARD}: the argument holding the pid, else -1 */
-    public record Entry(int number, String name, Kind kind, List<PathArg> paths, int pidArg) {
+    /**
+     * @param pidArg      for {@link Kind#GUARD}: the argument holding the pid, else -1
+     * @param pidZeroSelf pid 0 means the caller: the filter lets such calls through untraced
+     * @param condArg     the filter traces the call only when this argument is one of
+     *                    {@code condValues} (-1: always)
+     * @param condIsMask  {@code condValues} holds one bit mask: traced when the argument has any of its bits
+     */
+    public record Entry(int number, String name, Kind kind, List<PathArg> paths, int pidArg,
+            boolean pidZeroSelf, int condArg, List<Long> condValues, boolean condIsMask) {
+        /** Whether the seccomp filter must look at arguments before tracing it. */
+        public boolean conditional() {
+            return pidZeroSelf || condArg >= 0;
+        }
     }
 
     private static final SyscallTable X86_64 = load("x86_64.tbl");
@@ -126,14 +137,27 @@ public final class SyscallTable {
                 };
                 List<PathArg> paths = new ArrayList<>();
                 int pidArg = -1;
+                boolean zeroSelf = false;
+                int condArg = -1;
+                boolean mask = false;
+                List<Long> condValues = new ArrayList<>();
                 for (int i = 3; i < f.length; i++) {
-                    if (kind == Kind.GUARD) {
-                        pidArg = Integer.parseInt(f[i].substring(1));
+                    if (kind == Kind.GUARD && f[i].startsWith("g")) {
+                        zeroSelf = f[i].endsWith("z");
+                        pidArg = Integer.parseInt(f[i].substring(1, zeroSelf ? f[i].length() - 1 : f[i].length()));
+                    } else if (kind == Kind.GUARD && (f[i].startsWith("c") || f[i].startsWith("b"))) {
+                        mask = f[i].startsWith("b");
+                        String[] cv = f[i].substring(1).split("=");
+                        condArg = Integer.parseInt(cv[0]);
+                        for (String v : cv[1].split("\\|")) {
+                            condValues.add(Long.parseLong(v));
+                        }
                     } else {
                         paths.add(parseSpec(f[i]));
                     }
                 }
-                Entry e = new Entry(nr, f[1], kind, List.copyOf(paths), pidArg);
+                Entry e = new Entry(nr, f[1], kind, List.copyOf(paths), pidArg, zeroSelf, condArg,
+                        List.copyOf(condValues), mask);
                 list.add(e);
                 byName.put(e.name(), e);
                 max = Math.max(max, nr);

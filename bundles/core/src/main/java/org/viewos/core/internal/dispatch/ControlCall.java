@@ -55,13 +55,30 @@ final class ControlCall {
         try {
             reply = argv.get(0).equals("attach") ? attach(argv) : view.control(c.tid(), argv);
         } catch (Errno err) {
-            writeReply(c, err.getMessage()); // the command prints the daemon's reason
+            writeReply(c, oneLine(err.getMessage())); // the command prints the daemon's reason
             throw err;
         } catch (RuntimeException err) {
             LOG.log(Level.WARNING, "viewos: control request " + argv + " failed", err);
             throw new Errno(Errno.EIO, err.toString());
         }
-        c.finish(writeReply(c, reply));
+        int n = writeReply(c, reply);
+        if (n < 0) {
+            throw new Errno(Errno.EFAULT, "reply buffer"); // silence would read as an empty answer
+        }
+        c.finish(n);
+    }
+
+    /** A message for one line of a terminal: control characters written as escapes. */
+    static String oneLine(String message) {
+        StringBuilder sb = new StringBuilder(message.length());
+        for (char ch : message.toCharArray()) {
+            if (ch < 0x20 || ch == 0x7f) {
+                sb.append(String.format("\\x%02x", (int) ch));
+            } else {
+                sb.append(ch);
+            }
+        }
+        return sb.toString();
     }
 
     private String attach(List<String> argv) throws Errno {
@@ -76,11 +93,17 @@ final class ControlCall {
         return "";
     }
 
+    /**
+     * Writes the reply, NUL-terminated when the buffer has room; returns its length (without the NUL),
+     * or -1 when the caller's buffer is not writable.
+     */
     private static int writeReply(Call c, String reply) {
-        byte[] b = reply.getBytes(StandardCharsets.UTF_8);
-        int n = (int) Math.min(b.length, Math.max(0, Math.min(c.regs().arg(3), CTL_MAX)));
-        if (n > 0 && c.scratch().write(c.tid(), c.regs().arg(2), b, n) < 0) {
-            return 0;
+        byte[] text = reply.getBytes(StandardCharsets.UTF_8);
+        long size = Math.max(0, Math.min(c.regs().arg(3), CTL_MAX));
+        int n = (int) Math.min(text.length, size);
+        byte[] b = Arrays.copyOf(text, n < size ? n + 1 : n);
+        if (b.length > 0 && c.scratch().write(c.tid(), c.regs().arg(2), b, b.length) != b.length) {
+            return -1;
         }
         return n;
     }

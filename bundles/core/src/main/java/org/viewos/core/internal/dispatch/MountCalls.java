@@ -16,6 +16,7 @@ import org.viewos.core.internal.vfs.PathResolver.Resolution;
  */
 final class MountCalls {
     private static final long MS_RDONLY = 1;
+    private static final int PAGE_SIZE = 4096;
 
     private final ViewState view;
     private final ViewPaths where;
@@ -38,29 +39,34 @@ final class MountCalls {
             paths.paths(c, table.byName("mount"), mounts);
             return;
         }
-        String source = regs.arg(0) == 0 ? "none" : s.readString(t.tid(), regs.arg(0), PathCalls.PATH_MAX);
-        String target = s.readString(t.tid(), regs.arg(1), PathCalls.PATH_MAX);
-        if (source == null || target == null) {
-            throw new Errno(Errno.EFAULT);
-        }
-        String data = regs.arg(4) == 0 ? "" : s.readString(t.tid(), regs.arg(4), 4096);
-        if (data == null) {
-            throw new Errno(Errno.EFAULT);
-        }
+        String source = regs.arg(0) == 0 ? "none" : string(s, t, regs.arg(0), PathCalls.PATH_MAX, Errno.ENAMETOOLONG, "source");
+        String target = string(s, t, regs.arg(1), PathCalls.PATH_MAX, Errno.ENAMETOOLONG, "mount point");
+        // the kernel takes one page of data: more than that is not an option string
+        String data = regs.arg(4) == 0 ? "" : string(s, t, regs.arg(4), PAGE_SIZE, Errno.EINVAL, "options");
         if ((regs.arg(3) & MS_RDONLY) != 0) {
             data = data.isEmpty() ? "ro" : "ro," + data;
         }
         try {
             Resolution r = where.resolve(t, target, mounts, true);
+
             if (!new File(r.hostPath()).exists()) {
                 throw new Errno(Errno.ENOENT, "mount point " + r.viewPath() + " does not exist");
             }
             view.userMount(sourcePath(t, source, mounts), r.viewPath(), fstype, data);
         } catch (Errno err) {
-            view.noteError(t.tgid(), err.getMessage()); // viewmount fetches it to print
+            view.noteError(t.tgid(), ControlCall.oneLine(err.getMessage())); // viewmount fetches it to print
             throw err;
         }
         c.finish(0);
+    }
+
+    /** A string argument: EFAULT for a bad pointer, {@code tooLong} when no NUL comes in time. */
+    private static String string(Scratch s, Tracee t, long address, int max, int tooLong, String what) throws Errno {
+        String v = s.readString(t.tid(), address, max);
+        if (v == null) {
+            throw s.tooLong() ? new Errno(tooLong, what + " longer than " + (max - 1) + " bytes") : new Errno(Errno.EFAULT);
+        }
+        return v;
     }
 
     /**

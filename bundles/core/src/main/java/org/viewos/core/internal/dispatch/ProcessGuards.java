@@ -28,6 +28,10 @@ import org.viewos.core.internal.vfs.PathResolver.Resolution;
  */
 final class ProcessGuards {
     private static final int SOCKADDR_UN_SIZE = 110, AF_UNIX = 1;
+    private static final long SECCOMP_SET_MODE_FILTER = 1, SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;
+    private static final long F_SETOWN = 8, F_SETOWN_EX = 15, PRIO_PROCESS = 0, PRIO_PGRP = 1,
+            IOPRIO_WHO_PROCESS = 1, IOPRIO_WHO_PGRP = 2;
+    private static final int F_OWNER_PGRP = 2;
     private static final Pattern SHELL_SOCKETS = Pattern.compile("(/run/user/[0-9]+|/tmp|"
             + Pattern.quote(String.valueOf(System.getenv("XDG_RUNTIME_DIR"))) + ")/viewos-[0-9]+/[^/]*");
 
@@ -60,6 +64,59 @@ final class ProcessGuards {
             return;
         }
         Regs regs = c.regs();
+        switch (e.name()) {
+            case "seccomp" -> {
+                // a filter with a listener could answer CONTINUE to calls the view must translate:
+                // its verdict outranks the view's TRACE
+                if (regs.arg(0) == SECCOMP_SET_MODE_FILTER && (regs.arg(1) & SECCOMP_FILTER_FLAG_NEW_LISTENER) != 0) {
+                    throw new Errno(Errno.EPERM, "a process in a view cannot take system calls away from the view");
+                }
+                return;
+            }
+            case "pidfd_send_signal", "pidfd_getfd" -> {
+                if (isDaemonPidfd(c.tid(), (int) regs.arg(0))) {
+                    throw new Errno(Errno.EPERM, e.name() + " aimed at the View-OS daemon");
+                }
+                return;
+            }
+            case "fcntl" -> {
+                long cmd = regs.arg(1);
+                if (cmd == F_SETOWN) {
+                    refuseOwner((int) regs.arg(2), e.name());
+                } else if (cmd == F_SETOWN_EX) {
+                    byte[] o = readOwnerEx(c, regs.arg(2));
+                    if (o != null) {
+                        int type = le32(o, 0);
+                        int who = le32(o, 4);
+                        refuseOwner(type == F_OWNER_PGRP ? -who : who, e.name());
+                    }
+                }
+                return;
+            }
+            case "ioctl" -> { // FIOSETOWN, SIOCSPGRP: int *owner, as F_SETOWN
+                byte[] o = readOwnerEx(c, regs.arg(2));
+                if (o != null) {
+                    refuseOwner(le32(o, 0), e.name());
+                }
+                return;
+            }
+            case "setpriority", "ioprio_set" -> {
+                long which = regs.arg(0);
+                boolean prio = e.name().equals("setpriority");
+                boolean group = prio ? which == PRIO_PGRP : which == IOPRIO_WHO_PGRP;
+                if (group && regs.arg(1) != 0 && regs.arg(1) == pgid(0)) {
+                    throw new Errno(Errno.EPERM, e.name() + " aimed at the View-OS daemon's group");
+                }
+                if (which != (prio ? PRIO_PROCESS : IOPRIO_WHO_PROCESS)) {
+                    return; // who is a group or a user id, not a pid
+                }
+            }
+            default -> {
+            }
+        }
+        if (e.pidArg() < 0) {
+            return;
+        }
         int pid = (int) regs.arg(e.pidArg());
         if (pid == daemonPid || (pid > 0 && new File("/proc/" + daemonPid + "/task/" + pid).exists())) {
             throw new Errno(Errno.EPERM, e.name() + " aimed at the View-OS daemon");
@@ -81,6 +138,44 @@ final class ProcessGuards {
             }
         }
         c.finish(done.isEmpty() ? -Errno.ESRCH : 0);
+    }
+
+    /** F_SETOWN semantics: a positive owner is a process, a negative one a process group. */
+    private void refuseOwner(int owner, String call) throws Errno {
+        if (owner > 0 && (owner == daemonPid || new File("/proc/" + daemonPid + "/task/" + owner).exists())) {
+            throw new Errno(Errno.EPERM, call + ": the View-OS daemon cannot own a file's signals");
+        }
+        if (owner < 0 && -owner == pgid(0)) {
+            throw new Errno(Errno.EPERM, call + ": the View-OS daemon's group cannot own a file's signals");
+        }
+    }
+
+    private static byte[] readOwnerEx(Call c, long address) {
+        long n = c.scratch().read(c.tid(), address, 8);
+        return n == 8 ? c.scratch().bytes(8).clone() : null; // a bad pointer: the kernel says EFAULT
+    }
+
+    private static int le32(byte[] b, int off) {
+        return (b[off] & 0xff) | (b[off + 1] & 0xff) << 8 | (b[off + 2] & 0xff) << 16 | (b[off + 3] & 0xff) << 24;
+    }
+
+    /** Whether fd of tid is a pidfd (or a /proc/PID directory fd) of the daemon. */
+    private boolean isDaemonPidfd(int tid, int fd) {
+        String link = Native.readlink("/proc/" + tid + "/fd/" + fd);
+        if (link != null && link.matches("/proc/" + daemonPid + "(/task/[0-9]+)?")) {
+            return true;
+        }
+        try {
+            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + tid + "/fdinfo/" + fd))) {
+                if (l.startsWith("Pid:")) {
+                    int pid = Integer.parseInt(l.substring(4).strip());
+                    return pid == daemonPid || new File("/proc/" + daemonPid + "/task/" + pid).exists();
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
+        return false;
     }
 
     private long pgid(int pid) {

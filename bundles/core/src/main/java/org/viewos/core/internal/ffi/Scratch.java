@@ -59,6 +59,7 @@ public final class Scratch {
      * @return the string, or null on EFAULT / when no NUL comes within {@code max} bytes
      */
     public String readString(int pid, long addr, int max) {
+        tooLong = false;
         StringBuilder sb = null;
         int total = 0;
         while (total < max) {
@@ -81,6 +82,14 @@ public final class Scratch {
             sb.append(new String(b, 0, (int) r, StandardCharsets.ISO_8859_1));
             total += r;
         }
+        tooLong = true;
         return null;
     }
+
+    /** After {@link #readString} returned null: true when it was readable but had no NUL in time. */
+    public boolean tooLong() {
+        return tooLong;
+    }
+
+    private boolean tooLong;
 }

@@ -23,8 +23,8 @@ public final class SeccompFilter {
     /** SECCOMP_RET_DATA of calls the dispatcher must always see (PTRACE_GETEVENTMSG returns it). */
     public static final int DATA_ALWAYS = 1;
     // BPF opcodes
-    private static final short LD_W_ABS = 0x20, JEQ_K = 0x15, JGE_K = 0x35, RET_K = 0x06;
-    private static final int OFF_NR = 0, OFF_ARCH = 4;
+    private static final short LD_W_ABS = 0x20, JEQ_K = 0x15, JGE_K = 0x35, JSET_K = 0x45, RET_K = 0x06;
+    private static final int OFF_NR = 0, OFF_ARCH = 4, OFF_ARGS = 16;
 
     private record Insn(short code, int jt, int jf, int k) {
     }
@@ -95,41 +95,84 @@ public final class SeccompFilter {
     private static byte[] build(SyscallTable table, List<Integer> always, boolean withPaths) {
         List<Integer> traced = new ArrayList<>();
         List<Integer> refused = new ArrayList<>();
+        List<Entry> conditional = new ArrayList<>();
         for (Entry e : table.entries()) {
-            if (always.contains(e.number())) {
+            if (e.kind() == Kind.GUARD && e.conditional()) {
+                conditional.add(e);
+            } else if (always.contains(e.number())) {
                 continue;
-            }
-            if (withPaths && (e.kind() == Kind.PATH || e.kind() == Kind.CWD)) {
+            } else if (withPaths && (e.kind() == Kind.PATH || e.kind() == Kind.CWD)) {
                 traced.add(e.number());
             } else if (e.kind() == Kind.ENOSYS) {
                 refused.add(e.number());
             }
         }
+        // layout: header (4), one test per number, "ret ALLOW", then one self-contained block per
+        // conditional call (classic BPF jumps only forward), then the shared returns
+        List<List<Insn>> blocks = new ArrayList<>();
+        for (Entry e : conditional) {
+            blocks.add(conditionBlock(e));
+        }
+        int tests = always.size() + traced.size() + refused.size() + conditional.size();
+        int blocksStart = 4 + tests + 1;
+        int blocksLen = 0;
+        for (List<Insn> b : blocks) {
+            blocksLen += b.size();
+        }
+        int trace = blocksStart + blocksLen, enosys = trace + 1, traceAlways = trace + 2;
         List<Insn> p = new ArrayList<>();
-        // layout: [0] ld arch, [1] jeq x86_64, [2] ld nr, [3] jge x32, [4..] tests, allow, trace, enosys
-        int tests = always.size() + traced.size() + refused.size();
-        int allow = 4 + tests, trace = allow + 1, enosys = allow + 2, traceAlways = allow + 3;
         p.add(new Insn(LD_W_ABS, 0, 0, OFF_ARCH));
         p.add(new Insn(JEQ_K, 0, enosys - 2, AUDIT_ARCH_X86_64));
         p.add(new Insn(LD_W_ABS, 0, 0, OFF_NR));
         p.add(new Insn(JGE_K, enosys - 4, 0, X32_SYSCALL_BIT));
         for (int nr : always) {
-            int here = p.size();
-            p.add(new Insn(JEQ_K, traceAlways - here - 1, 0, nr));
+            p.add(new Insn(JEQ_K, traceAlways - p.size() - 1, 0, nr));
         }
         for (int nr : traced) {
-            int here = p.size();
-            p.add(new Insn(JEQ_K, trace - here - 1, 0, nr));
+            p.add(new Insn(JEQ_K, trace - p.size() - 1, 0, nr));
         }
         for (int nr : refused) {
-            int here = p.size();
-            p.add(new Insn(JEQ_K, enosys - here - 1, 0, nr));
+            p.add(new Insn(JEQ_K, enosys - p.size() - 1, 0, nr));
+        }
+        int blockAt = blocksStart;
+        for (int i = 0; i < conditional.size(); i++) {
+            p.add(new Insn(JEQ_K, blockAt - p.size() - 1, 0, conditional.get(i).number()));
+            blockAt += blocks.get(i).size();
         }
         p.add(new Insn(RET_K, 0, 0, RET_ALLOW));
+        for (List<Insn> b : blocks) {
+            p.addAll(b);
+        }
         p.add(new Insn(RET_K, 0, 0, RET_TRACE));
         p.add(new Insn(RET_K, 0, 0, RET_ERRNO | ENOSYS));
         p.add(new Insn(RET_K, 0, 0, RET_TRACE | DATA_ALWAYS));
         return encode(p);
+    }
+
+    /**
+     * A block that traces a guarded call only when its arguments may aim at another process: not
+     * for pid 0 (the caller itself), and for fcntl/ioctl only for the commands that set an owner.
+     */
+    private static List<Insn> conditionBlock(Entry e) {
+        List<Insn> b = new ArrayList<>();
+        if (e.condArg() >= 0 && e.condIsMask()) {
+            b.add(new Insn(LD_W_ABS, 0, 0, OFF_ARGS + 8 * e.condArg()));
+            b.add(new Insn(JSET_K, 1, 0, (int) (long) e.condValues().get(0))); // a bit set: trace
+        } else if (e.condArg() >= 0) {
+            b.add(new Insn(LD_W_ABS, 0, 0, OFF_ARGS + 8 * e.condArg()));
+            List<Long> v = e.condValues();
+            for (int i = 0; i < v.size(); i++) {
+                // to the block's "ret TRACE|1", which follows "ret ALLOW"
+                int toTrace = (v.size() - i - 1) + 1;
+                b.add(new Insn(JEQ_K, toTrace, 0, (int) (long) v.get(i)));
+            }
+        } else {
+            b.add(new Insn(LD_W_ABS, 0, 0, OFF_ARGS + 8 * e.pidArg()));
+            b.add(new Insn(JEQ_K, 0, 1, 0)); // pid 0: the caller itself
+        }
+        b.add(new Insn(RET_K, 0, 0, RET_ALLOW));
+        b.add(new Insn(RET_K, 0, 0, RET_TRACE | DATA_ALWAYS));
+        return b;
     }
 
     private static byte[] encode(List<Insn> p) {
