@@ -250,11 +250,21 @@ public final class Main {
                 }
             }
             if (core != null) {
-                toStart.add(core); // the core last: SCR and its dependencies are up by then
+                // the core first: its activator starts binding libc (jnr) while SCR and Gogo start;
+                // SCR activates the core's component as soon as SCR itself is up
+                toStart.add(0, core);
             }
+            long tInit = System.nanoTime();
             felix.start();
+            StringBuilder perBundle = new StringBuilder();
             for (Bundle b : toStart) {
+                long tb = System.nanoTime();
                 start(b, problems);
+                perBundle.append(perBundle.length() == 0 ? "" : ", ").append(b.getSymbolicName())
+                        .append(' ').append(ms(System.nanoTime() - tb));
+            }
+            if (Boolean.getBoolean("viewos.debug.timing")) {
+                err.println("viewos: timing: felix init+install " + ms(tInit - t0) + " ms; bundle starts (ms): " + perBundle);
             }
         } catch (BundleException | RuntimeException e) {
             stop(felix);
