@@ -33,12 +33,15 @@ final class Launcher {
 
     /** Starts {@code viewos ARGS} in {@code dir}; stdin from /dev/null unless {@code stdin} is given. */
     static Process start(Path dir, String stdin, String... args) throws IOException {
+        return start(dir, stdin, dir.resolve("stdout-" + System.nanoTime()), dir.resolve("stderr-" + System.nanoTime()), args);
+    }
+
+    private static Process start(Path dir, String stdin, Path out, Path err, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(viewos().toString());
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
-        pb.redirectOutput(dir.resolve("stdout-" + System.nanoTime()).toFile());
-        pb.redirectError(dir.resolve("stderr-" + System.nanoTime()).toFile());
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
+                .redirectOutput(out.toFile()).redirectError(err.toFile());
         if (stdin == null) {
             pb.redirectInput(new File("/dev/null"));
         }
@@ -51,21 +54,9 @@ final class Launcher {
     }
 
     static Result run(Path dir, String stdin, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(viewos().toString());
-        cmd.addAll(List.of(args));
         Path out = Files.createTempFile(dir, "out-", ".txt");
         Path err = Files.createTempFile(dir, "err-", ".txt");
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
-                .redirectOutput(out.toFile()).redirectError(err.toFile());
-        if (stdin == null) {
-            pb.redirectInput(new File("/dev/null"));
-        }
-        Process p = pb.start();
-        if (stdin != null) {
-            p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
-            p.getOutputStream().close();
-        }
+        Process p = start(dir, stdin, out, err, args);
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError("viewos " + String.join(" ", args) + " did not end in 120 s");

@@ -60,23 +60,16 @@ public final class SeccompFilter {
                 traced.add(e.number());
             }
         }
-        List<Insn> p = new ArrayList<>();
-        int allow = 4 + traced.size(), trace = allow + 1;
-        p.add(new Insn(LD_W_ABS, 0, 0, OFF_ARCH));
-        p.add(new Insn(JEQ_K, 0, allow - 2, AUDIT_ARCH_X86_64));
-        p.add(new Insn(LD_W_ABS, 0, 0, OFF_NR));
-        p.add(new Insn(JGE_K, allow - 4, 0, X32_SYSCALL_BIT));
-        for (int nr : traced) {
-            int here = p.size();
-            p.add(new Insn(JEQ_K, trace - here - 1, 0, nr));
-        }
-        p.add(new Insn(RET_K, 0, 0, RET_ALLOW));
-        p.add(new Insn(RET_K, 0, 0, RET_TRACE));
-        return encode(p);
+        return tracing(traced, RET_TRACE);
     }
 
     /** A program stacked for a hook: TRACE (with {@link #DATA_ALWAYS}) for {@code numbers}, else ALLOW. */
     public static byte[] traced(List<Integer> numbers) {
+        return tracing(numbers, RET_TRACE | DATA_ALWAYS);
+    }
+
+    /** A stacked program: {@code ret} for {@code numbers} of this ABI, ALLOW for everything else. */
+    private static byte[] tracing(List<Integer> numbers, int ret) {
         List<Insn> p = new ArrayList<>();
         int allow = 4 + numbers.size(), trace = allow + 1;
         p.add(new Insn(LD_W_ABS, 0, 0, OFF_ARCH));
@@ -84,11 +77,10 @@ public final class SeccompFilter {
         p.add(new Insn(LD_W_ABS, 0, 0, OFF_NR));
         p.add(new Insn(JGE_K, allow - 4, 0, X32_SYSCALL_BIT));
         for (int nr : numbers) {
-            int here = p.size();
-            p.add(new Insn(JEQ_K, trace - here - 1, 0, nr));
+            p.add(new Insn(JEQ_K, trace - p.size() - 1, 0, nr));
         }
         p.add(new Insn(RET_K, 0, 0, RET_ALLOW));
-        p.add(new Insn(RET_K, 0, 0, RET_TRACE | DATA_ALWAYS));
+        p.add(new Insn(RET_K, 0, 0, ret));
         return encode(p);
     }
 
