@@ -15,7 +15,7 @@ public final class Errno extends Exception {
             ENFILE = 23, EMFILE = 24, ENOTTY = 25, EFBIG = 27, ENOSPC = 28, ESPIPE = 29, EROFS = 30,
             EMLINK = 31, EPIPE = 32, ERANGE = 34, ENAMETOOLONG = 36, ENOSYS = 38, ENOTEMPTY = 39,
             ELOOP = 40, ENODATA = 61, EOPNOTSUPP = 95, EAFNOSUPPORT = 97, EADDRINUSE = 98,
-            ENETDOWN = 100, ECONNRESET = 104, ENOTCONN = 107;
+            ENETDOWN = 100, ECONNRESET = 104, ENOTCONN = 107, ETIMEDOUT = 110;
 
     private static final Map<Integer, String> NAMES = Map.ofEntries(
             Map.entry(EPERM, "EPERM"), Map.entry(ENOENT, "ENOENT"), Map.entry(ESRCH, "ESRCH"),
@@ -33,7 +33,7 @@ public final class Errno extends Exception {
             Map.entry(ENODATA, "ENODATA"), Map.entry(EOPNOTSUPP, "EOPNOTSUPP"),
             Map.entry(EAFNOSUPPORT, "EAFNOSUPPORT"), Map.entry(EADDRINUSE, "EADDRINUSE"),
             Map.entry(ENETDOWN, "ENETDOWN"), Map.entry(ECONNRESET, "ECONNRESET"),
-            Map.entry(ENOTCONN, "ENOTCONN"));
+            Map.entry(ENOTCONN, "ENOTCONN"), Map.entry(ETIMEDOUT, "ETIMEDOUT"));
 
     private final int code;
 
