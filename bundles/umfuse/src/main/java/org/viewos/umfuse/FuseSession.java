@@ -1,0 +1,191 @@
+package org.viewos.umfuse;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
+
+import org.viewos.core.api.Errno;
+import org.viewos.core.api.FuseConnection;
+
+/**
+ * One FUSE daemon as the kernel sees it: one request at a time, each answered within
+ * {@link #timeoutMillis} or the call fails with EIO (the view never hangs on a stuck daemon). A
+ * daemon that has gone gives ENODEV. Replies to requests that timed out earlier, and notifications
+ * (unique 0), are skipped.
+ */
+final class FuseSession {
+    private final FuseConnection conn;
+    private final String what;
+    private final long timeoutMillis;
+    private final int uid, gid;
+    private long unique;
+    private Fuse.InitOut init;
+    private volatile boolean dead;
+
+    FuseSession(FuseConnection conn, String what, long timeoutMillis, int uid, int gid) {
+        this.conn = conn;
+        this.what = what;
+        this.timeoutMillis = timeoutMillis;
+        this.uid = uid;
+        this.gid = gid;
+    }
+
+    Fuse.InitOut init() {
+        return init;
+    }
+
+    /** Sends one request and waits for its reply body; a negative error in the reply is thrown. */
+    synchronized byte[] call(int opcode, long nodeid, byte[] body) throws Errno {
+        return call(opcode, nodeid, body, timeoutMillis);
+    }
+
+    synchronized byte[] call(int opcode, long nodeid, byte[] body, long timeout) throws Errno {
+        if (dead) {
+            throw new Errno(Errno.ENODEV, what + " has gone");
+        }
+        long u = ++unique;
+        conn.send(Fuse.request(opcode, u, nodeid, uid, gid, 0, body));
+        long deadline = System.nanoTime() + timeout * 1_000_000L;
+        while (true) {
+            long left = (deadline - System.nanoTime()) / 1_000_000L;
+            if (left <= 0) {
+                throw new Errno(Errno.EIO, what + ": no reply to opcode " + opcode + " in " + timeout + " ms");
+            }
+            byte[] m;
+            try {
+                m = conn.receive(left);
+            } catch (Errno e) {
+                if (e.code() == Errno.ETIMEDOUT) {
+                    throw new Errno(Errno.EIO, what + ": no reply to opcode " + opcode + " in " + timeout + " ms");
+                }
+                if (e.code() == Errno.ENODEV) {
+                    dead = true;
+                }
+                throw e;
+            }
+            if (m.length < Fuse.OUT_HEADER) {
+                throw new Errno(Errno.EIO, what + ": short reply");
+            }
+            ByteBuffer h = Fuse.le(m);
+            int len = h.getInt(), error = h.getInt();
+            long ru = h.getLong();
+            if (ru != u) {
+                continue; // a notification, or a late reply to a request that timed out
+            }
+            if (len != m.length) {
+                throw new Errno(Errno.EIO, what + ": reply length " + len + " != " + m.length);
+            }
+            if (error != 0) {
+                int code = -error;
+                throw new Errno(code > 0 && code < 4096 ? code : Errno.EIO);
+            }
+            return Arrays.copyOfRange(m, Fuse.OUT_HEADER, m.length);
+        }
+    }
+
+    /** Sends a request that has no reply (FORGET). */
+    synchronized void post(int opcode, long nodeid, byte[] body) {
+        if (dead) {
+            return;
+        }
+        try {
+            conn.send(Fuse.request(opcode, ++unique, nodeid, uid, gid, 0, body));
+        } catch (Errno e) {
+            dead = true;
+        }
+    }
+
+    /** FUSE_INIT with the kernel's flags; the daemon must speak major 7. */
+    Fuse.InitOut handshake() throws Errno {
+        byte[] r = call(Fuse.INIT, 0, Fuse.initIn(Fuse.KERNEL_FLAGS, Fuse.MAX_READ));
+        try {
+            init = Fuse.initOut(r);
+        } catch (Fuse.ProtocolException e) {
+            throw new Errno(Errno.EIO, what + ": " + e.getMessage());
+        }
+        if (init.major() != Fuse.MAJOR) {
+            throw new Errno(Errno.EIO, what + " speaks FUSE " + init.major() + "." + init.minor());
+        }
+        return init;
+    }
+
+    Fuse.Entry lookup(long parent, String name) throws Errno {
+        return decode(() -> Fuse.entryOut(call(Fuse.LOOKUP, parent, Fuse.name(name))));
+    }
+
+    Fuse.Attr getattr(long nodeid) throws Errno {
+        return decode(() -> Fuse.attrOut(call(Fuse.GETATTR, nodeid, Fuse.getattrIn())));
+    }
+
+    String readlink(long nodeid) throws Errno {
+        byte[] r = call(Fuse.READLINK, nodeid, new byte[0]);
+        int n = r.length;
+        while (n > 0 && r[n - 1] == 0) {
+            n--;
+        }
+        return new String(r, 0, n, java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    long open(long nodeid, int flags) throws Errno {
+        return decode(() -> Fuse.openOut(call(Fuse.OPEN, nodeid, Fuse.openIn(flags))));
+    }
+
+    long opendir(long nodeid) throws Errno {
+        return decode(() -> Fuse.openOut(call(Fuse.OPENDIR, nodeid, Fuse.openIn(0))));
+    }
+
+    byte[] read(long nodeid, long fh, long offset, int size) throws Errno {
+        return call(Fuse.READ, nodeid, Fuse.readIn(fh, offset, size, 0));
+    }
+
+    List<Fuse.Dirent> readdir(long nodeid, long fh, long offset) throws Errno {
+        return decode(() -> Fuse.dirents(call(Fuse.READDIR, nodeid, Fuse.readIn(fh, offset, Fuse.MAX_READ, 0))));
+    }
+
+    void release(long nodeid, long fh, boolean dir) {
+        try {
+            call(dir ? Fuse.RELEASEDIR : Fuse.RELEASE, nodeid, Fuse.releaseIn(fh, 0));
+        } catch (Errno e) {
+            // nothing to do: the handle is gone either way
+        }
+    }
+
+    Fuse.StatFs statfs() throws Errno {
+        return decode(() -> Fuse.statfsOut(call(Fuse.STATFS, 1, new byte[0])));
+    }
+
+    void forget(long nodeid, long nlookup) {
+        if (nlookup > 0 && nodeid != 1) {
+            post(Fuse.FORGET, nodeid, Fuse.forgetIn(nlookup));
+        }
+    }
+
+    /** DESTROY (briefly waited for), then close the connection (the daemon exits). */
+    void close() {
+        try {
+            if (!dead && init != null) {
+                call(Fuse.DESTROY, 0, new byte[0], 1000);
+            }
+        } catch (Errno e) {
+            // going anyway
+        }
+        dead = true;
+        conn.close();
+    }
+
+    boolean alive() {
+        return !dead && conn.alive();
+    }
+
+    private interface Decoder<T> {
+        T get() throws Errno, Fuse.ProtocolException;
+    }
+
+    private <T> T decode(Decoder<T> d) throws Errno {
+        try {
+            return d.get();
+        } catch (Fuse.ProtocolException e) {
+            throw new Errno(Errno.EIO, what + ": " + e.getMessage());
+        }
+    }
+}
