@@ -1,9 +1,7 @@
 package org.viewos.core.internal.fuse;
 
-import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -47,8 +45,12 @@ public final class FuseTransportImpl implements FuseTransport {
         if (Native.LIBC.socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
             throw new Errno(Errno.EIO, "socketpair: errno " + Native.errno());
         }
-        Future<Integer> pid = spawner.submit(() -> Spawn.spawn(program, argv, environ(), Map.of(sv[1], fd),
-                log == null ? "/dev/null" : log));
+        Spawn spawn = new Spawn(program, argv, environ())
+                .open(0, "/dev/null", Spawn.O_RDONLY)
+                .open(1, log == null ? "/dev/null" : log, Spawn.O_WRONLY | Spawn.O_CREAT | Spawn.O_APPEND)
+                .dup(1, 2)
+                .dup(sv[1], fd);
+        Future<Integer> pid = spawner.submit(spawn::start);
         try {
             int p = pid.get();
             Native.LIBC.close(sv[1]);
@@ -71,9 +73,5 @@ public final class FuseTransportImpl implements FuseTransport {
         List<String> env = new ArrayList<>();
         System.getenv().forEach((k, v) -> env.add(k + "=" + v));
         return env;
-    }
-
-    static boolean exists(String path) {
-        return new File(path).exists();
     }
 }
