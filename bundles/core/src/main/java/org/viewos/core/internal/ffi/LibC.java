@@ -50,4 +50,14 @@ public interface LibC {
     int sigfillset(long set);
 
     int sigemptyset(long set);
+
+    int socketpair(int domain, int type, int protocol, @Out int[] sv);
+
+    long read(int fd, @Out byte[] buf, long count);
+
+    long write(int fd, @jnr.ffi.annotations.In byte[] buf, long count);
+
+    int poll(@jnr.ffi.annotations.In @Out int[] fds, long nfds, int timeout);
+
+    int close(int fd);
 }

@@ -14,8 +14,8 @@ import org.viewos.core.internal.arch.SyscallTable;
 import org.viewos.core.internal.dispatch.Dispatcher;
 import org.viewos.core.internal.ffi.Native;
 import org.viewos.core.internal.ffi.Scratch;
+import org.viewos.core.internal.ffi.Spawn;
 
-import jnr.ffi.Pointer;
 
 /**
  * Runs one view: spawns its first process stopped, seizes it, installs the seccomp filter at its
@@ -27,8 +27,6 @@ public final class Tracer {
     private static final int OPTIONS = Ptrace.O_TRACESYSGOOD | Ptrace.O_TRACEFORK | Ptrace.O_TRACEVFORK
             | Ptrace.O_TRACECLONE | Ptrace.O_TRACEEXEC | Ptrace.O_TRACESECCOMP | Ptrace.O_EXITKILL;
     private static final int SYSCALL_STOP = Ptrace.SIGTRAP | 0x80;
-    private static final int O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0x40, O_TRUNC = 0x200;
-    private static final int POSIX_SPAWN_SETSIGMASK = 0x08;
     private static final int PTRACE_GETSIGINFO = 0x4202, SI_TKILL = -6;
     private static final int SECCOMP_FILTER_FLAG_TSYNC = 1;
     private static final int AT_NULL = 0, AT_IGNORE = 1, AT_SYSINFO_EHDR = 33;
@@ -157,56 +155,21 @@ public final class Tracer {
             sh.set(3, dir.getPath());
         }
         sh.addAll(argv);
-        List<Pointer> keep = new ArrayList<>();
-        Pointer argvP = Native.stringArray(sh, keep);
-        Pointer envP = Native.stringArray(envList, keep);
-        Pointer actions = Native.allocate(256);
-        Pointer attr = Native.allocate(512);
-        Pointer sigset = Native.allocate(128);
-        Native.checkZero(Native.LIBC.posix_spawn_file_actions_init(actions.address()), "posix_spawn_file_actions_init");
-        Native.checkZero(Native.LIBC.posix_spawnattr_init(attr.address()), "posix_spawnattr_init");
-        try {
-            Native.LIBC.sigemptyset(sigset.address());
-            Native.LIBC.posix_spawnattr_setsigmask(attr.address(), sigset.address());
-            Native.LIBC.posix_spawnattr_setflags(attr.address(), (short) POSIX_SPAWN_SETSIGMASK);
-            for (int fd : daemonFds()) {
-                if (fd > 2 && !keepFds.contains(fd)) {
-                    Native.LIBC.posix_spawn_file_actions_addclose(actions.address(), fd);
+        Spawn spawn = new Spawn("/bin/sh", sh, envList).keep(keepFds);
+        if (stdio != null) {
+            for (int fd = 0; fd < 3 && fd < stdio.length; fd++) {
+                if (stdio[fd] != null) {
+                    spawn.open(fd, stdio[fd].getPath(), fd == 0 ? Spawn.O_RDONLY : Spawn.O_WRONLY | Spawn.O_CREAT | Spawn.O_TRUNC);
                 }
             }
-            if (stdio != null) {
-                for (int fd = 0; fd < 3 && fd < stdio.length; fd++) {
-                    if (stdio[fd] != null) {
-                        int flags = fd == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC;
-                        Native.checkZero(Native.LIBC.posix_spawn_file_actions_addopen(actions.address(), fd,
-                                stdio[fd].getPath(), flags, 0644), "posix_spawn_file_actions_addopen");
-                    }
-                }
-            }
-            int[] pid = new int[1];
-            Native.checkZero(Native.LIBC.posix_spawn(pid, "/bin/sh", actions.address(), attr.address(),
-                    argvP.address(), envP.address()), "posix_spawn /bin/sh");
-            int r = ptrace.waitFor(pid[0], Ptrace.WUNTRACED);
-            int st = ptrace.status();
-            if (r != pid[0] || (st & 0xff) != 0x7f) {
-                throw new IllegalStateException("the view's first process did not stop (status " + st + ")");
-            }
-            return pid[0];
-        } finally {
-            Native.LIBC.posix_spawn_file_actions_destroy(actions.address());
-            Native.LIBC.posix_spawnattr_destroy(attr.address());
         }
-    }
-
-    private static List<Integer> daemonFds() {
-        List<Integer> fds = new ArrayList<>();
-        String[] names = new File("/proc/self/fd").list();
-        if (names != null) {
-            for (String n : names) {
-                fds.add(Integer.parseInt(n));
-            }
+        int pid = spawn.start();
+        int r = ptrace.waitFor(pid, Ptrace.WUNTRACED);
+        int st = ptrace.status();
+        if (r != pid || (st & 0xff) != 0x7f) {
+            throw new IllegalStateException("the view's first process did not stop (status " + st + ")");
         }
-        return fds;
+        return pid;
     }
 
     private void loop() {
