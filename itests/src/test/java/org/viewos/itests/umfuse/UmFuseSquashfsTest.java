@@ -1,0 +1,110 @@
+package org.viewos.itests.umfuse;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assume.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Random;
+
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+/** umfuse with a real libfuse3 daemon (squashfuse) over the core's FuseTransport: read-only images. */
+public class UmFuseSquashfsTest {
+    @BeforeClass
+    public static void tools() {
+        assumeTrue("mksquashfs missing", onPath("mksquashfs"));
+        assumeTrue("squashfuse missing", onPath("squashfuse"));
+    }
+
+    private static boolean onPath(String p) {
+        for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (Files.isExecutable(Path.of(d, p))) {
+                return true;
+            }
+        }
+        for (String d : new String[] {"/usr/sbin", "/sbin"}) {
+            if (Files.isExecutable(Path.of(d, p))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static final String COMMANDS = String.join("\n",
+            "ls -lR --time-style=+%s D | grep -v '^total ' | awk '$1 ~ /^d/ {$5=\"-\"} {print}'",
+            "md5sum D/big | cut -d' ' -f1",
+            "readlink D/link",
+            "find D | sort",
+            "(cd D && tar cf - --sort=name --mtime=@0 --owner=0 --group=0 .) | md5sum | cut -d' ' -f1",
+            "D/script.sh",
+            "cat D/dir/sub/deep.txt",
+            "cat D/link",
+            "stat -c '%s %a %F' D/big D/dir D/link D/script.sh");
+
+    @Test
+    public void squashfsImageReadsLikeItsTree() throws Exception {
+        Path dir = Launcher.workDir("squash");
+        Path tree = dir.resolve("tree");
+        Files.createDirectories(tree.resolve("dir/sub"));
+        Files.createDirectories(tree.resolve("empty"));
+        byte[] big = new byte[5 * 1024 * 1024 + 123];
+        new Random(42).nextBytes(big);
+        Files.write(tree.resolve("big"), big);
+        Files.writeString(tree.resolve("hello.txt"), "hello, world\n");
+        Files.writeString(tree.resolve("dir/sub/deep.txt"), "deep\n");
+        Files.writeString(tree.resolve("dir/a"), "");
+        Files.createSymbolicLink(tree.resolve("link"), Path.of("hello.txt"));
+        Files.createSymbolicLink(tree.resolve("dangling"), Path.of("/nonexistent/x"));
+        Path script = tree.resolve("script.sh");
+        Files.writeString(script, "#!/bin/sh\necho script runs: $(basename \"$0\")\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(tree.resolve("dir/a"), PosixFilePermissions.fromString("r--r-----"));
+        Process mk = new ProcessBuilder("mksquashfs", "tree", "img", "-noappend", "-quiet").directory(dir.toFile())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("mksquashfs.log").toFile()).start();
+        assertEquals("mksquashfs", 0, mk.waitFor());
+
+        Launcher.Result nat = Launcher.run(dir, null, "bash", "-c", COMMANDS.replace("D", "tree"));
+        assertEquals("native stderr: " + nat.err(), 0, nat.status());
+        Launcher.Result v = Launcher.bash(dir, String.join("\n",
+                "set -e",
+                "um_add_service umfuse && mkdir mnt && viewmount -t umfusesquashfs img mnt",
+                "set +e",
+                COMMANDS.replace("D", "mnt"),
+                "touch mnt/x 2>/dev/null; echo \"touch=$?\"",
+                "echo data >> mnt/hello.txt 2>/dev/null; echo \"append=$?\"",
+                "rm -f mnt/hello.txt 2>/dev/null; echo \"rm=$?\"",
+                "mkdir mnt/newdir 2>/dev/null; echo \"mkdir=$?\"",
+                "python3 -c 'import os,errno\ntry: os.open(\"mnt/y\", os.O_CREAT|os.O_WRONLY)\n"
+                        + "except OSError as e: print(errno.errorcode[e.errno])'",
+                "viewumount mnt; echo \"umount=$?\"",
+                "ls mnt | wc -l"));
+        assertEquals("stderr: " + v.err(), 0, v.status());
+        String expected = nat.out().replace("tree", "mnt")
+                + "touch=1\nappend=1\nrm=1\nmkdir=1\nEROFS\numount=0\n0\n";
+        assertEquals("stderr: " + v.err(), expected, v.out());
+        assertTrue("md5 of big present", nat.out().contains("script runs: script.sh"));
+    }
+
+    @Test
+    public void missingImageFailsWithOneLineAndMountsNothing() throws Exception {
+        Path dir = Launcher.workDir("missing");
+        Files.writeString(dir.resolve("notanimage"), "this is not squashfs\n");
+        Launcher.Result v = Launcher.bash(dir, String.join("\n",
+                "um_add_service umfuse && mkdir mnt",
+                "viewmount -t umfusesquashfs nothere mnt; echo \"status=$?\"",
+                "ls mnt | wc -l",
+                "viewmount -t umfusesquashfs notanimage mnt; echo \"status=$?\"",
+                "ls mnt | wc -l; touch mnt/ok && echo writable"));
+        assertEquals("stderr: " + v.err(), 0, v.status());
+        assertEquals("status=1\n0\nstatus=1\n0\nwritable\n", v.out());
+        String[] errLines = v.err().strip().split("\n");
+        assertEquals("two one-line messages: " + v.err(), 2, errLines.length);
+        assertTrue(v.err(), errLines[0].contains("nothere"));
+        assertFalse(v.err(), errLines[1].isBlank());
+    }
+}
