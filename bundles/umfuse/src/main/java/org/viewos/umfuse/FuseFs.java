@@ -94,7 +94,8 @@ final class FuseFs implements FileSystem {
         if (n == null) {
             return host;
         }
-        if (n.attr.isDir() && access == Access.READ) {
+        if (n.attr.isDir() && (access == Access.READ || n.attr.nlink() > 2)) {
+            // a directory with subdirectories is synced on first sight too, so its link count is right
             populate(relative, n);
         } else if (n.attr.isReg() && !n.materialized
                 && (access == Access.READ || (n.attr.mode() & 0111) != 0)) {

@@ -76,7 +76,7 @@ public class UmFuseSquashfsTest {
                 "set +e",
                 COMMANDS.replace("D", "mnt"),
                 "touch mnt/x 2>/dev/null; echo \"touch=$?\"",
-                "echo data >> mnt/hello.txt 2>/dev/null; echo \"append=$?\"",
+                "{ echo data >> mnt/hello.txt; } 2>/dev/null; echo \"append=$?\"",
                 "rm -f mnt/hello.txt 2>/dev/null; echo \"rm=$?\"",
                 "mkdir mnt/newdir 2>/dev/null; echo \"mkdir=$?\"",
                 "python3 -c 'import os,errno\ntry: os.open(\"mnt/y\", os.O_CREAT|os.O_WRONLY)\n"
