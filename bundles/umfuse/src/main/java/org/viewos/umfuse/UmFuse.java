@@ -62,7 +62,8 @@ public final class UmFuse implements ViewModule, FileSystemType {
             throw new Errno(Errno.EINVAL, "umfuse: " + fstype + " needs an image");
         }
         if (!source.startsWith("/")) {
-            throw new Errno(Errno.EINVAL, "umfuse: image must be an absolute path: " + source);
+            // the core hands over an existing view path as its host path: anything else is not there
+            throw new Errno(Errno.ENOENT, "umfuse: image " + source + " does not exist");
         }
         Path image = Shadow.path(source);
         if (!Files.exists(image)) {
