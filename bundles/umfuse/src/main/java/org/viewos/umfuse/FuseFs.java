@@ -23,8 +23,8 @@ import org.viewos.core.api.FileSystem;
  * paths, so every file the view touches gets a host twin under ROOT that mirrors the daemon's view:
  * directories (whose entries are synced from READDIR when a directory is opened), symlinks with the
  * READLINK target, and regular files as sparse files of the right size, whose content is read
- * through FUSE (OPEN/READ/RELEASE) the first time the file is opened for reading (or looked up
- * while executable, since execve only looks). Mode and times (and the owner, as root) come from
+ * through FUSE (OPEN/READ/RELEASE) the first time the file is opened for reading or executed.
+ * Mode and times (and the owner, as root) come from
  * the daemon's attributes. The image is read-only: nothing changes after the first look, so every
  * shadow entry is made once. Writes fail with EROFS.
  */
@@ -98,7 +98,7 @@ final class FuseFs implements FileSystem {
             // a directory with subdirectories is synced on first sight too, so its link count is right
             populate(relative, n);
         } else if (n.attr.isReg() && !n.materialized
-                && (access == Access.READ || (n.attr.mode() & 0111) != 0)) {
+                && (access == Access.READ || access == Access.EXEC)) {
             materialize(relative, n);
         }
         return host;

@@ -67,7 +67,7 @@ final class UnionFs implements FileSystem {
         if (readOnly && (access == Access.WRITE || access == Access.CREATE || access == Access.DELETE)) {
             throw new Errno(Errno.EROFS, "viewfs mount is read-only");
         }
-        if (access == Access.LOOKUP) {
+        if (access == Access.LOOKUP || access == Access.EXEC) { // running a file only reads it
             return where(rel) == Layer.LOWER ? Host.join(lower, rel) : Host.join(upper, rel);
         }
         synchronized (this) {

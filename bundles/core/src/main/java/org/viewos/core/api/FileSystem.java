@@ -45,7 +45,7 @@ public interface FileSystem {
 
     /** The kind of access a path is looked up for. */
     enum Access {
-        /** stat, readlink, access, getxattr, chdir, execve and other calls that only look. */
+        /** stat, readlink, access, getxattr, chdir and other calls that only look. */
         LOOKUP,
         /** open for reading. */
         READ,
@@ -54,6 +54,8 @@ public interface FileSystem {
         /** create, mkdir, mknod, symlink, link or rename target. */
         CREATE,
         /** unlink, rmdir, rename source. */
-        DELETE
+        DELETE,
+        /** execve, execveat: the file is about to be run (its content must be there). */
+        EXEC
     }
 }

@@ -42,7 +42,7 @@ public final class SyscallTable {
     }
 
     /** What a call does with a path. */
-    public enum Access { LOOKUP, READ, WRITE, CREATE, DELETE, OPEN_FLAGS }
+    public enum Access { LOOKUP, READ, WRITE, CREATE, DELETE, EXEC, OPEN_FLAGS }
 
     /**
      * One path argument.
@@ -204,6 +204,7 @@ public final class SyscallTable {
             case "W" -> Access.WRITE;
             case "C" -> Access.CREATE;
             case "D" -> Access.DELETE;
+            case "X" -> Access.EXEC;
             case "O" -> Access.OPEN_FLAGS;
             default -> throw new IllegalStateException("bad access in " + spec);
         };

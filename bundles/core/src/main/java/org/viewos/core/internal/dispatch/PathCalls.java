@@ -180,6 +180,7 @@ final class PathCalls {
             case WRITE -> FileSystem.Access.WRITE;
             case CREATE -> FileSystem.Access.CREATE;
             case DELETE -> FileSystem.Access.DELETE;
+            case EXEC -> FileSystem.Access.EXEC;
             case OPEN_FLAGS -> (flags & O_CREAT) != 0 ? FileSystem.Access.CREATE
                     : (flags & O_ACCMODE) != 0 || (flags & O_TRUNC) != 0 ? FileSystem.Access.WRITE
                     : FileSystem.Access.READ;
