@@ -154,14 +154,16 @@ public final class UmFuse implements ViewModule, FileSystemType {
         }
     }
 
-    /** The module's private directory: $XDG_RUNTIME_DIR/viewos-UID/umfuse-PID-* (or under /tmp), 0700. */
+    /** The module's private directory: $XDG_RUNTIME_DIR/viewos-UID/umfuse-PID-* (else /dev/shm, else /tmp), 0700. */
     private synchronized String cacheDir() throws Errno {
         if (cacheDir != null) {
             return cacheDir;
         }
         String base = System.getenv("XDG_RUNTIME_DIR");
         if (base == null || base.isEmpty() || !Files.isDirectory(Path.of(base)) || !Files.isWritable(Path.of(base))) {
-            base = System.getProperty("java.io.tmpdir", "/tmp");
+            // tmpfs when there is one: creating files on a disk-backed /tmp cost ~0.6 ms each here
+            base = Files.isDirectory(Path.of("/dev/shm")) && Files.isWritable(Path.of("/dev/shm"))
+                    ? "/dev/shm" : System.getProperty("java.io.tmpdir", "/tmp");
         }
         Path user = Path.of(base, "viewos-" + uid());
         try {
