@@ -43,35 +43,22 @@ public final class UmFuse implements ViewModule, FileSystemType {
 
     @Override
     public String description() {
-        return "FUSE file systems without /dev/fuse (umfusesquashfs: squashfs images via squashfuse)";
+        return "FUSE file systems without /dev/fuse (umfusesquashfs via squashfuse; umfuse -o cmd= any libfuse3 program)";
     }
 
     @Override
     public boolean handles(String fstype) {
-        return fstype.equals("umfusesquashfs");
+        return fstype.equals("umfusesquashfs") || fstype.equals("umfuse");
     }
 
     @Override
     public FileSystem mount(String source, String target, String fstype, Map<String, String> options) throws Errno {
         for (String o : options.keySet()) {
-            if (!o.equals("ro")) {
+            if (!o.equals("ro") && !(o.equals("cmd") && fstype.equals("umfuse"))) {
                 throw new Errno(Errno.EINVAL, "umfuse: " + fstype + ": unknown option " + o);
             }
         }
-        if (source == null || source.isEmpty() || source.equals("none")) {
-            throw new Errno(Errno.EINVAL, "umfuse: " + fstype + " needs an image");
-        }
-        if (!source.startsWith("/")) {
-            // the core hands over an existing view path as its host path: anything else is not there
-            throw new Errno(Errno.ENOENT, "umfuse: image " + source + " does not exist");
-        }
-        Path image = Shadow.path(source);
-        if (!Files.exists(image)) {
-            throw new Errno(Errno.ENOENT, "umfuse: image " + source + " does not exist");
-        }
-        if (Files.isDirectory(image)) {
-            throw new Errno(Errno.EISDIR, "umfuse: image " + source + " is a directory");
-        }
+        List<String> argv = fstype.equals("umfuse") ? command(options.get("cmd"), source) : squashfuse(source);
         Path dir;
         try {
             dir = Files.createDirectory(Shadow.path(cacheDir() + "/m" + mounts.incrementAndGet()),
@@ -80,11 +67,10 @@ public final class UmFuse implements ViewModule, FileSystemType {
             throw Shadow.errno(e, "mount directory");
         }
         Path log = dir.resolve("daemon.log");
-        String what = "squashfuse " + source;
+        String what = argv.get(0) + " " + source;
         FuseSession s = null;
         try {
-            FuseConnection c = transport.start(List.of("squashfuse", "-f", image.toString(), "/dev/fd/3"), 3,
-                    log.toString());
+            FuseConnection c = transport.start(argv, DAEMON_FD, log.toString());
             s = new FuseSession(c, what, TIMEOUT_MILLIS, uid(), gid());
             try {
                 s.handshake();
@@ -121,6 +107,49 @@ public final class UmFuse implements ViewModule, FileSystemType {
             Shadow.deleteTree(dir);
             throw new Errno(Errno.EIO, what + ": " + e);
         }
+    }
+
+    /** The descriptor the daemon gets as its /dev/fuse (a libfuse3 daemon takes "/dev/fd/3" as mountpoint). */
+    private static final int DAEMON_FD = 3;
+
+    /** squashfuse in the foreground on an existing image file. */
+    private static List<String> squashfuse(String source) throws Errno {
+        if (source == null || source.isEmpty() || source.equals("none")) {
+            throw new Errno(Errno.EINVAL, "umfuse: umfusesquashfs needs an image");
+        }
+        if (!source.startsWith("/")) {
+            // the core hands over an existing view path as its host path: anything else is not there
+            throw new Errno(Errno.ENOENT, "umfuse: image " + source + " does not exist");
+        }
+        Path image = Shadow.path(source);
+        if (!Files.exists(image)) {
+            throw new Errno(Errno.ENOENT, "umfuse: image " + source + " does not exist");
+        }
+        if (Files.isDirectory(image)) {
+            throw new Errno(Errno.EISDIR, "umfuse: image " + source + " is a directory");
+        }
+        return List.of("squashfuse", "-f", image.toString(), "/dev/fd/" + DAEMON_FD);
+    }
+
+    /**
+     * {@code -o cmd='PROGRAM ARGS'}: any libfuse3 program, words split at blanks, {@code %S} the
+     * source and {@code %M} the mountpoint it must use (/dev/fd/3). Run it in the foreground
+     * (usually {@code -f}); a mount option string cannot hold commas.
+     */
+    private static List<String> command(String template, String source) throws Errno {
+        if (template == null || template.isBlank()) {
+            throw new Errno(Errno.EINVAL, "umfuse: -t umfuse needs -o cmd='PROGRAM ... %S %M'");
+        }
+        List<String> argv = new java.util.ArrayList<>();
+        boolean mountpoint = false;
+        for (String w : template.strip().split("\\s+")) {
+            mountpoint |= w.contains("%M");
+            argv.add(w.replace("%S", source == null ? "" : source).replace("%M", "/dev/fd/" + DAEMON_FD));
+        }
+        if (!mountpoint) {
+            throw new Errno(Errno.EINVAL, "umfuse: cmd must name the mountpoint as %M");
+        }
+        return argv;
     }
 
     /** ": LAST LOG LINE" of the daemon, or the error when it said nothing. */

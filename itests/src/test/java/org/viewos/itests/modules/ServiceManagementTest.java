@@ -155,6 +155,21 @@ public class ServiceManagementTest {
                 dir.resolve("src") + " " + dir.resolve("b") + " bind defaults (viewfs)", ""), r.out());
     }
 
+    /**
+     * Regression: once the view's last mount is gone, mount(2) must still reach the view (the path
+     * filter once hid it from the dispatcher and the kernel answered ENODEV).
+     */
+    @Test
+    public void mountAgainAfterTheLastUmount() throws Exception {
+        Path dir = Launcher.workDir("remount");
+        Launcher.Result r = Launcher.bash(dir, String.join("\n",
+                "mkdir m src && echo x > src/f && um_add_service viewfs", // viewfs mounts nothing by itself
+                "for i in 1 2 3; do viewmount -t viewfs src m && cat m/f >/dev/null && viewumount m && echo ok$i; done"),
+                "-x");
+        assertEquals("stderr: " + r.err(), 0, r.status());
+        assertEquals("ok1\nok2\nok3\n", r.out());
+    }
+
     /** um_attach: a process started outside any view is brought into one and sees its modules. */
     @Test
     public void umAttachBringsAnOutsideProcessIntoTheView() throws Exception {

@@ -92,6 +92,24 @@ public class UmFuseSquashfsTest {
         assertTrue("md5 of big present", nat.out().contains("script runs: script.sh"));
     }
 
+    /** -t umfuse -o cmd=: any libfuse3 program, here squashfuse again, started from a template. */
+    @Test
+    public void anyLibfuse3ProgramThroughCmd() throws Exception {
+        assumeTrue(onPath("mksquashfs") && onPath("squashfuse"));
+        Path dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "umfuse-cmd-");
+        Files.createDirectories(dir.resolve("tree"));
+        Files.writeString(dir.resolve("tree/f"), "through cmd\n");
+        assertEquals(0, new ProcessBuilder("mksquashfs", "tree", "img", "-noappend", "-quiet").directory(dir.toFile())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("mk.log").toFile()).start().waitFor());
+        Launcher.Result r = Launcher.bash(dir, String.join("\n",
+                "um_add_service umfuse && mkdir mnt",
+                "viewmount -t umfuse -o cmd='squashfuse -f %S %M' img mnt && cat mnt/f && viewumount mnt",
+                "viewmount -t umfuse -o cmd='squashfuse -f %S' img mnt; echo \"nomp=$?\""));
+        assertEquals("stderr: " + r.err(), 0, r.status());
+        assertEquals("through cmd\nnomp=1\n", r.out());
+        assertTrue(r.err(), r.err().contains("cmd must name the mountpoint as %M"));
+    }
+
     @Test
     public void missingImageFailsWithOneLineAndMountsNothing() throws Exception {
         Path dir = Launcher.workDir("missing");

@@ -53,10 +53,12 @@ public final class SeccompFilter {
      * The program added (stacked) once the view has a mount: TRACE for the path and cwd classes,
      * ALLOW for the rest (the base filter still refuses what it refuses: ERRNO outranks TRACE).
      */
-    static byte[] paths(SyscallTable table) {
+    static byte[] paths(SyscallTable table, List<Integer> always) {
         List<Integer> traced = new ArrayList<>();
         for (Entry e : table.entries()) {
-            if (e.kind() == Kind.PATH || e.kind() == Kind.CWD) {
+            // calls the base filter always traces keep its data: for equal actions seccomp reports
+            // the newest filter's data, which would hide them from the dispatcher's fast path
+            if ((e.kind() == Kind.PATH || e.kind() == Kind.CWD) && !always.contains(e.number())) {
                 traced.add(e.number());
             }
         }

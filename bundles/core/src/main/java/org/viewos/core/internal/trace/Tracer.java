@@ -369,7 +369,7 @@ public final class Tracer {
 
     /** The view's path filter (for modules that translate paths). */
     public void requirePaths() {
-        require("paths", SeccompFilter.paths(SyscallTable.x86_64()));
+        require("paths", SeccompFilter.paths(SyscallTable.x86_64(), dispatcher.alwaysTracedSyscalls()));
     }
 
     private boolean behind(Tracee t) {
