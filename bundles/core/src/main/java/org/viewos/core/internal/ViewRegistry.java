@@ -582,8 +582,7 @@ public final class ViewRegistry implements SyscallService, ViewState {
             throw new Errno(Errno.EINVAL, "no command");
         }
         Map<String, String> environment = env != null ? env : System.getenv();
-        List<String> args = new ArrayList<>(argv);
-        args.set(0, argv.get(0)); // sh's exec does the PATH search, as the user's shell would
+        List<String> args = new ArrayList<>(argv); // argv[0] as given: sh's exec searches PATH, as a shell would
         String found = lookup(argv.get(0), environment.get("PATH"), dir);
         File f = new File(found);
         if (!f.exists()) {

@@ -58,10 +58,6 @@ public final class Regs {
         return with(ARGS[i], value);
     }
 
-    public Regs withSyscall(long nr) {
-        return with(ORIG_RAX, nr);
-    }
-
     public Regs withResult(long value) {
         return with(RAX, value);
     }

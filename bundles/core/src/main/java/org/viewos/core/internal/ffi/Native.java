@@ -29,14 +29,6 @@ public final class Native {
         return RUNTIME.getLastError();
     }
 
-    /** Returns {@code r}, or throws with the current errno when {@code r == -1}. */
-    public static long check(long r, String what) {
-        if (r == -1) {
-            throw new NativeException(what, errno());
-        }
-        return r;
-    }
-
     /** posix_spawn-style functions return the error number instead of setting errno. */
     public static void checkZero(int r, String what) {
         if (r != 0) {

@@ -9,7 +9,7 @@ import jnr.ffi.Pointer;
 
 /** Raw ptrace and wait, for the one tracer thread that owns {@code scratch}. */
 public final class Ptrace {
-    public static final int PTRACE_CONT = 7, PTRACE_KILL = 8, PTRACE_GETREGS = 12, PTRACE_SETREGS = 13,
+    public static final int PTRACE_CONT = 7, PTRACE_GETREGS = 12, PTRACE_SETREGS = 13,
             PTRACE_SYSCALL = 24, PTRACE_SETOPTIONS = 0x4200, PTRACE_GETEVENTMSG = 0x4201,
             PTRACE_SEIZE = 0x4206, PTRACE_INTERRUPT = 0x4207, PTRACE_LISTEN = 0x4208;
     static final int O_TRACESYSGOOD = 1, O_TRACEFORK = 2, O_TRACEVFORK = 4, O_TRACECLONE = 8,
@@ -50,7 +50,7 @@ public final class Ptrace {
     }
 
     static final int PTRACE_GET_SYSCALL_INFO = 0x420e;
-    static final int SYSCALL_INFO_ENTRY = 1, SYSCALL_INFO_EXIT = 2, SYSCALL_INFO_SECCOMP = 3;
+    static final int SYSCALL_INFO_ENTRY = 1;
 
     /** What kind of syscall stop the tracee is in (PTRACE_SYSCALL_INFO_*), or 0. */
     int syscallOp(int pid) {
