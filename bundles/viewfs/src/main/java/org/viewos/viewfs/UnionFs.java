@@ -185,40 +185,40 @@ final class UnionFs implements FileSystem {
 
     // ---- changes --------------------------------------------------------------------------------
 
-    private String write(String rel) throws Errno {
+    /**
+     * Where a change to a name that exists goes: SRC's copy (unshared), TARGET's in place (merge,
+     * or mincow where writable), else a fresh copy-up; null when the name exists in neither layer.
+     */
+    private String changeExisting(String rel) throws Errno {
         String u = Host.join(upper, rel);
-        String l = Host.join(lower, rel);
         switch (where(rel)) {
             case UPPER:
                 unshare(u);
                 return u;
             case LOWER:
+                String l = Host.join(lower, rel);
                 if (mode == Mode.MERGE || (mode == Mode.MINCOW && Host.writable(l))) {
                     return l;
                 }
                 copyUp(rel);
                 return u;
             default:
-                return u;
+                return null;
         }
     }
 
+    private String write(String rel) throws Errno {
+        String existing = changeExisting(rel);
+        return existing != null ? existing : Host.join(upper, rel);
+    }
+
     private String create(String rel) throws Errno {
+        String existing = changeExisting(rel);
+        if (existing != null) {
+            return existing;
+        }
         String u = Host.join(upper, rel);
         String l = Host.join(lower, rel);
-        switch (where(rel)) {
-            case UPPER:
-                unshare(u);
-                return u;
-            case LOWER:
-                if (mode == Mode.MERGE || (mode == Mode.MINCOW && Host.writable(l))) {
-                    return l;
-                }
-                copyUp(rel);
-                return u;
-            default:
-                break;
-        }
         String parent = Host.parent(rel);
         if (mode == Mode.MERGE) {
             Host.Stat up = Host.lstat(Host.join(upper, parent));
