@@ -11,13 +11,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the assembled launcher ({@code ${viewos.home}/bin/viewos}) as an external process, the way a
- * user does, with stdout/stderr in files (a child must never write to Surefire's fd 1).
+ * user does, with stdout/stderr in files (a child must never write to Surefire's fd 1). Shared by
+ * the itests packages.
  */
-final class Launcher {
-    record Result(int status, String out, String err) {
+public final class Launcher {
+    public record Result(int status, String out, String err) {
     }
 
-    static Path viewos() {
+    public static Path viewos() {
         Path p = Path.of(System.getProperty("viewos.home", "../distribution/target/viewos"), "bin", "viewos");
         if (!Files.isExecutable(p)) {
             throw new AssertionError("the distribution is not built: " + p);
@@ -25,14 +26,14 @@ final class Launcher {
         return p;
     }
 
-    static Path workDir(String name) throws IOException {
+    public static Path workDir(String name) throws IOException {
         Path base = Path.of(System.getProperty("viewos.testdir", System.getProperty("java.io.tmpdir")), "modules");
         Files.createDirectories(base);
         return Files.createTempDirectory(base, name + "-");
     }
 
     /** Starts {@code viewos ARGS} in {@code dir}; stdin from /dev/null unless {@code stdin} is given. */
-    static Process start(Path dir, String stdin, String... args) throws IOException {
+    public static Process start(Path dir, String stdin, String... args) throws IOException {
         return start(dir, stdin, dir.resolve("stdout-" + System.nanoTime()), dir.resolve("stderr-" + System.nanoTime()), args);
     }
 
@@ -53,7 +54,7 @@ final class Launcher {
         return p;
     }
 
-    static Result run(Path dir, String stdin, String... args) throws Exception {
+    public static Result run(Path dir, String stdin, String... args) throws Exception {
         Path out = Files.createTempFile(dir, "out-", ".txt");
         Path err = Files.createTempFile(dir, "err-", ".txt");
         Process p = start(dir, stdin, out, err, args);
@@ -65,7 +66,7 @@ final class Launcher {
     }
 
     /** bash -c SCRIPT in a new view. */
-    static Result bash(Path dir, String script, String... viewosOptions) throws Exception {
+    public static Result bash(Path dir, String script, String... viewosOptions) throws Exception {
         List<String> args = new ArrayList<>(List.of(viewosOptions));
         args.addAll(List.of("bash", "-c", script));
         return run(dir, null, args.toArray(new String[0]));

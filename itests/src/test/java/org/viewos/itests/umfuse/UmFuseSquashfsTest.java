@@ -11,6 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Random;
 
 import org.junit.BeforeClass;
+import org.viewos.itests.modules.Launcher;
 import org.junit.Test;
 
 /** umfuse with a real libfuse3 daemon (squashfuse) over the core's FuseTransport: read-only images. */
