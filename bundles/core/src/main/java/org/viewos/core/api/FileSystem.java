@@ -28,6 +28,32 @@ public interface FileSystem {
     String DONE = new String("<viewos: done by module>");
 
     /**
+     * What {@link #hostPath} returns for a file the module serves itself (a device, a control file):
+     * the core then asks {@link #virtualFile} and carries out stat, open, read, write, ioctl... on it
+     * through the module. Compared with {@code ==}.
+     */
+    String VIRTUAL = new String("<viewos: virtual file>");
+
+    /**
+     * The file behind a path for which {@link #hostPath} returned {@link #VIRTUAL}.
+     *
+     * @param relative as for {@link #hostPath}; numbered siblings (see {@link #subdevices}) come as
+     *                 {@code "#N"}
+     */
+    default VirtualFile virtualFile(String relative) throws Errno {
+        throw new Errno(Errno.ENOENT);
+    }
+
+    /**
+     * How many numbered siblings of the mount point this mount serves too: with 4, a mount at
+     * {@code /dev/hda} also covers {@code /dev/hda1} to {@code /dev/hda4} (umview's subdevices, e.g.
+     * partitions), asked for as {@code "#1"} .. {@code "#4"}.
+     */
+    default int subdevices() {
+        return 0;
+    }
+
+    /**
      * The reverse of {@link #hostPath}: which path below this mount a host path shows, so that a
      * directory fd or cwd the kernel knows by its host path is known by its view path again (for
      * {@code openat(dirfd, ...)}, {@code getcwd}, {@code fchdir}).

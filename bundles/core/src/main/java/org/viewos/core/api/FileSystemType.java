@@ -18,6 +18,14 @@ public interface FileSystemType {
     boolean handles(String fstype);
 
     /**
+     * Whether a mount of this type serves its mount point itself (a device node such as
+     * {@code /dev/ram0}): the mount point then need not exist, only its directory.
+     */
+    default boolean servesMountPoint() {
+        return false;
+    }
+
+    /**
      * Mounts {@code source} at the view path {@code target}.
      *
      * @param source  the mount source: a path of the view (absolute, or relative to the caller's cwd

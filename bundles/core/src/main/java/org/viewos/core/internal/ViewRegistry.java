@@ -263,6 +263,21 @@ public final class ViewRegistry implements SyscallService, ViewState {
     }
 
     @Override
+    public boolean servesMountPoint(String fstype) {
+        String t = aliases.getOrDefault(fstype, fstype);
+        for (FsType f : fsTypes) {
+            try {
+                if (f.type().handles(t)) {
+                    return f.type().servesMountPoint();
+                }
+            } catch (RuntimeException e) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    @Override
     public boolean claimsFsType(String fstype) {
         String t = aliases.getOrDefault(fstype, fstype);
         for (FsType f : fsTypes) {

@@ -30,13 +30,19 @@ public final class Dispatcher {
     private final MountCalls mounts;
     private final ProcessGuards guards;
     private final ControlCall control;
+    private final VirtualFiles files;
+    private final FdCalls fds;
+    private Supplier<Set<Integer>> viewTids = Set::of;
     private final int getcwd, fchdir, mount, umount2, ctl;
 
     public Dispatcher(ViewState view) {
         this.view = view;
         ViewPaths where = new ViewPaths(view);
-        this.paths = new PathCalls(view, where, table);
+        this.files = new VirtualFiles(() -> viewTids.get());
+        this.fds = new FdCalls(files, table);
+        this.paths = new PathCalls(view, where, table, files, fds);
         this.mounts = new MountCalls(view, where, paths, table);
+        this.mounts.busy(files::busy);
         this.guards = new ProcessGuards(view, where, table);
         this.control = new ControlCall(view);
         this.getcwd = table.number("getcwd");
@@ -70,14 +76,31 @@ public final class Dispatcher {
     /** Where the dispatcher learns which threads the view has (for signals to a process group). */
     public void attach(Supplier<Set<Integer>> viewTids) {
         guards.viewTids(viewTids);
+        this.viewTids = viewTids;
+    }
+
+    /** How the tracer makes a process's filter watch one more descriptor number (at a syscall entry). */
+    public void fdCover(java.util.function.BiPredicate<Tracee, Integer> cover) {
+        fds.cover(cover);
+    }
+
+    /** Whether an open virtual file of mount {@code m} is still held by a process of the view. */
+    public boolean busy(org.viewos.core.internal.vfs.Mount m) {
+        return files.busy(m);
+    }
+
+    /** The view ended: closes what its processes left open. */
+    public void ended() {
+        files.closeAll();
     }
 
     /** Handles a seccomp stop; returns the ptrace request to resume with. */
     public int onSeccomp(Tracee t, Ptrace p) {
         MountTable table = view.mounts();
         FsState fs = t.fs();
-        if (table.isEmpty() && (fs == null || fs.viewCwd() == null)
-                && p.eventMessage(t.tid()) != SeccompFilter.DATA_ALWAYS) {
+        long data = p.eventMessage(t.tid());
+        if (table.isEmpty() && (fs == null || fs.viewCwd() == null) && data != SeccompFilter.DATA_ALWAYS
+                && data != SeccompFilter.DATA_VFD) {
             return Ptrace.PTRACE_CONT; // nothing in this view can change the call's meaning
         }
         Regs regs = p.getRegs(t.tid());
@@ -92,6 +115,9 @@ public final class Dispatcher {
         try {
             List<SyscallHook> hooks = view.hooksFor(e.name());
             if (!hooks.isEmpty() && new HookedCall(t, p, regs, e.name()).run(hooks)) {
+                return Ptrace.PTRACE_CONT;
+            }
+            if (fds.serve(c)) {
                 return Ptrace.PTRACE_CONT;
             }
             if (e.kind() == SyscallTable.Kind.GUARD) {

@@ -22,12 +22,18 @@ final class MountCalls {
     private final ViewPaths where;
     private final PathCalls paths;
     private final SyscallTable table;
+    private java.util.function.Predicate<org.viewos.core.internal.vfs.Mount> busy = m -> false;
 
     MountCalls(ViewState view, ViewPaths where, PathCalls paths, SyscallTable table) {
         this.view = view;
         this.where = where;
         this.paths = paths;
         this.table = table;
+    }
+
+    /** Whether a mount has virtual files open (umount is then EBUSY). */
+    void busy(java.util.function.Predicate<org.viewos.core.internal.vfs.Mount> busy) {
+        this.busy = busy;
     }
 
     void mount(Call c, MountTable mounts) throws Errno {
@@ -49,7 +55,8 @@ final class MountCalls {
         try {
             Resolution r = where.resolve(t, target, mounts, true);
 
-            if (!new File(r.hostPath()).exists()) {
+            if (!new File(r.hostPath()).exists() && !(view.servesMountPoint(fstype)
+                    && new File(r.hostPath()).getParentFile() != null && new File(r.hostPath()).getParentFile().isDirectory())) {
                 throw new Errno(Errno.ENOENT, "mount point " + r.viewPath() + " does not exist");
             }
             view.userMount(sourcePath(t, source, mounts), r.viewPath(), fstype, data);
@@ -95,6 +102,9 @@ final class MountCalls {
         if (mounts.at(r.viewPath()) == null) {
             paths.paths(c, table.byName("umount2"), mounts);
             return;
+        }
+        if (busy.test(mounts.at(r.viewPath()))) {
+            throw new Errno(Errno.EBUSY, r.viewPath() + " has files open");
         }
         view.umount(r.viewPath());
         c.finish(0);

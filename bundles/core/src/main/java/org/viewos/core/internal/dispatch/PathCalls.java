@@ -32,11 +32,17 @@ final class PathCalls {
 
     private final ViewState view;
     private final ViewPaths where;
+    private final VirtualFiles files;
+    private final FdCalls fds;
+    private final int openat;
     private final int chdir, rename, renameat, renameat2, rmdir, unlinkat;
 
-    PathCalls(ViewState view, ViewPaths where, SyscallTable table) {
+    PathCalls(ViewState view, ViewPaths where, SyscallTable table, VirtualFiles files, FdCalls fds) {
         this.view = view;
         this.where = where;
+        this.files = files;
+        this.fds = fds;
+        this.openat = table.number("openat");
         this.chdir = table.number("chdir");
         this.rename = table.number("rename");
         this.renameat = table.number("renameat");
@@ -88,6 +94,10 @@ final class PathCalls {
             if (moves && pa == e.paths().get(0) && mounts.isMountAncestor(r.viewPath())) {
                 throw new Errno(Errno.EBUSY, r.viewPath() + " holds a mount of this view");
             }
+            if (r.lookup() != null && r.lookup().hostPath() == FileSystem.VIRTUAL) {
+                virtual(c, e, r, flags);
+                return;
+            }
             if (r.lookup() != null && r.lookup().hostPath() == FileSystem.DONE) {
                 c.finish(0); // the module carried the call out itself
                 return;
@@ -129,6 +139,93 @@ final class PathCalls {
             at += b.length;
         }
         c.push(changed);
+    }
+
+    private static final long O_DIRECTORY = 0200000, O_CREAT_EXCL = O_CREAT | O_EXCL;
+    /** Open flags the placeholder is opened with: the rest are the virtual file's business. */
+    private static final long PLACEHOLDER_FLAGS = O_ACCMODE | 04000 /* O_NONBLOCK */ | 02000000 /* O_CLOEXEC */
+            | 02000 /* O_APPEND */ | 0400 /* O_NOCTTY */ | 010000000 /* O_PATH */;
+
+    /**
+     * A path call on a file a module serves itself: stat and open are carried out here; a call that
+     * cannot apply to such a file gets the kernel's errno for a device, an unknown one ENOSYS.
+     */
+    private void virtual(Call c, Entry e, Resolution r, long flags) throws Errno {
+        org.viewos.core.internal.vfs.Mount m = r.lookup().mount();
+        String rel = m.relative(r.viewPath());
+        org.viewos.core.api.VirtualFile vf;
+        try {
+            vf = m.fs().virtualFile(rel);
+        } catch (RuntimeException ex) {
+            throw new Errno(Errno.EIO, "module " + m.module() + ": " + ex);
+        }
+        if (vf == null) {
+            throw new Errno(Errno.ENOENT);
+        }
+        Regs regs = c.regs();
+        switch (e.name()) {
+            case "stat", "lstat" -> StatBuf.stat(c, regs.arg(1), VirtualFiles.stat(vf, m, r.viewPath()), r.viewPath());
+            case "newfstatat" -> StatBuf.stat(c, regs.arg(2), VirtualFiles.stat(vf, m, r.viewPath()), r.viewPath());
+            case "statx" -> StatBuf.statx(c, regs.arg(4), VirtualFiles.stat(vf, m, r.viewPath()), r.viewPath());
+            case "open", "openat", "creat" -> {
+                openVirtual(c, e, vf, m, r.viewPath(), e.name().equals("creat") ? 01101 : flags);
+                return;
+            }
+            case "access", "faccessat", "faccessat2" -> {
+                int mode = (int) regs.arg(e.name().equals("access") ? 1 : 2);
+                org.viewos.core.api.FileStat st = VirtualFiles.stat(vf, m, r.viewPath());
+                if ((mode & 1) != 0 && (st.mode() & 0111) == 0) {
+                    throw new Errno(Errno.EACCES);
+                }
+            }
+            case "readlink", "readlinkat" -> throw new Errno(Errno.EINVAL);
+            case "execve", "execveat" -> throw new Errno(Errno.EACCES);
+            case "truncate" -> throw new Errno(Errno.EINVAL);
+            case "chdir", "chroot" -> throw new Errno(Errno.ENOTDIR);
+            case "chmod", "fchmodat", "chown", "lchown", "fchownat", "utime", "utimes", "futimesat", "utimensat" ->
+                throw new Errno(Errno.EPERM, "a virtual file's attributes are set when it is mounted");
+            case "unlink", "unlinkat", "rmdir", "rename", "renameat", "renameat2" ->
+                throw new Errno(rel.isEmpty() ? Errno.EBUSY : Errno.EPERM);
+            case "mkdir", "mkdirat", "mknod", "mknodat", "symlink", "symlinkat", "link", "linkat" ->
+                throw new Errno(Errno.EEXIST);
+            case "getxattr", "lgetxattr" -> throw new Errno(Errno.ENODATA);
+            case "listxattr", "llistxattr" -> {
+            }
+            case "setxattr", "lsetxattr", "removexattr", "lremovexattr" -> throw new Errno(Errno.EOPNOTSUPP);
+            default -> throw new Errno(Errno.ENOSYS, e.name() + " on a virtual file");
+        }
+        c.finish(0);
+    }
+
+    private void openVirtual(Call c, Entry e, org.viewos.core.api.VirtualFile vf, org.viewos.core.internal.vfs.Mount m,
+            String viewPath, long flags) throws Errno {
+        if ((flags & O_CREAT_EXCL) == O_CREAT_EXCL) {
+            throw new Errno(Errno.EEXIST);
+        }
+        if ((flags & O_DIRECTORY) != 0) {
+            throw new Errno(Errno.ENOTDIR);
+        }
+        Tracee t = c.t();
+        if (!fds.covered(c, FdCalls.lowestFree(t, 0))) {
+            return; // the call runs again once the process's filter watches that number
+        }
+        VirtualFiles.Entry en = files.open(vf, m, viewPath, (int) flags);
+        byte[] ph = Native.cpath(en.placeholder);
+        long at = c.belowStack(ph.length);
+        if (c.scratch().write(t.tid(), at, ph, ph.length) != ph.length) {
+            files.collect();
+            throw new Errno(Errno.EFAULT);
+        }
+        c.push(c.regs().call(openat, AT_FDCWD, at, flags & PLACEHOLDER_FLAGS, 0));
+        t.atExit(res -> {
+            if (res < 0) {
+                files.collect();
+            } else if (!t.coversFd((int) res)) {
+                LOG.warning("viewos: virtual file " + viewPath + " got descriptor " + res
+                        + " which the filter of process " + t.tgid() + " does not watch");
+            }
+            return res;
+        });
     }
 
     /** getcwd(2): the view's cwd when it differs from the kernel's. */

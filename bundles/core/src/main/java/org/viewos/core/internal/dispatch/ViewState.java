@@ -13,6 +13,11 @@ public interface ViewState {
     /** Whether a loaded module (or an alias) claims this mount type: then mount(2) is virtual. */
     boolean claimsFsType(String fstype);
 
+    /** Whether the module claiming this type serves its mount point itself (no file needed there). */
+    default boolean servesMountPoint(String fstype) {
+        return false;
+    }
+
     /** Mounts for a traced mount(2); {@code target} is a canonical view path. */
     void userMount(String source, String target, String fstype, String options) throws Errno;
 

@@ -60,4 +60,8 @@ public interface LibC {
     int poll(@jnr.ffi.annotations.In @Out int[] fds, long nfds, int timeout);
 
     int close(int fd);
+
+    int mkfifo(String path, int mode);
+
+    int open(String path, int flags, int mode);
 }

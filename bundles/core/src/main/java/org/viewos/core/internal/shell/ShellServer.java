@@ -100,7 +100,7 @@ public final class ShellServer {
     }
 
     /** The per-user directory of view sockets; created 0700, refused when anybody else could use it. */
-    static Path directory() throws IOException {
+    public static Path directory() throws IOException {
         String base = System.getenv("XDG_RUNTIME_DIR");
         if (base == null || !new File(base).isDirectory()) {
             base = "/tmp";
@@ -148,6 +148,13 @@ public final class ShellServer {
                 String f = p.getFileName().toString();
                 int dot = f.indexOf('.');
                 if (dot > 0 && f.substring(0, dot).matches("[0-9]+") && !new File("/proc/" + f.substring(0, dot)).exists()) {
+                    if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                        try (var in = Files.list(p)) { // PID.vfd: placeholders of a dead daemon
+                            for (Path q : (Iterable<Path>) in::iterator) {
+                                Files.deleteIfExists(q);
+                            }
+                        }
+                    }
                     Files.deleteIfExists(p);
                 }
             }

@@ -70,6 +70,66 @@ public final class SeccompFilter {
         return tracing(numbers, RET_TRACE | DATA_ALWAYS);
     }
 
+    /** SECCOMP_RET_DATA of the fd calls a virtual-file filter traces. */
+    public static final int DATA_VFD = 2;
+    private static final short JA = 0x05;
+
+    /**
+     * The calls that act on a descriptor's file, with the arguments that hold descriptors: a
+     * virtual file's descriptor must never reach the kernel in them.
+     */
+    public static final String[][] FD_CALLS = {
+            {"read", "0"}, {"write", "0"}, {"close", "0"}, {"fstat", "0"}, {"lseek", "0"}, {"mmap", "4"},
+            {"ioctl", "0"}, {"pread64", "0"}, {"pwrite64", "0"}, {"readv", "0"}, {"writev", "0"},
+            {"dup", "0"}, {"dup2", "0"}, {"sendfile", "01"}, {"fcntl", "0"}, {"fsync", "0"},
+            {"fdatasync", "0"}, {"ftruncate", "0"}, {"getdents", "0"}, {"readahead", "0"},
+            {"getdents64", "0"}, {"fadvise64", "0"}, {"newfstatat", "0"}, {"splice", "02"}, {"tee", "01"},
+            {"sync_file_range", "0"}, {"fallocate", "0"}, {"dup3", "0"}, {"preadv", "0"}, {"pwritev", "0"},
+            {"copy_file_range", "02"}, {"preadv2", "0"}, {"pwritev2", "0"}, {"statx", "0"}};
+
+    /**
+     * A program stacked on one process that holds virtual files: TRACE (with {@link #DATA_VFD}) for
+     * the {@link #FD_CALLS} naming one of the descriptors {@code fds}, ALLOW for everything else.
+     */
+    public static byte[] fds(SyscallTable table, java.util.BitSet fds) {
+        java.util.Map<String, List<Insn>> blocks = new java.util.LinkedHashMap<>();
+        for (String[] c : FD_CALLS) {
+            blocks.computeIfAbsent(c[1], k -> {
+                List<Insn> b = new ArrayList<>();
+                int total = k.length() * (1 + fds.cardinality()) + 2;
+                for (char a : k.toCharArray()) {
+                    b.add(new Insn(LD_W_ABS, 0, 0, OFF_ARGS + 8 * (a - '0')));
+                    for (int fd = fds.nextSetBit(0); fd >= 0; fd = fds.nextSetBit(fd + 1)) {
+                        b.add(new Insn(JEQ_K, total - b.size() - 2, 0, fd)); // to the block's RET TRACE
+                    }
+                }
+                b.add(new Insn(RET_K, 0, 0, RET_ALLOW));
+                b.add(new Insn(RET_K, 0, 0, RET_TRACE | DATA_VFD));
+                return b;
+            });
+        }
+        List<Insn> p = new ArrayList<>();
+        int head = 4 + 2 * FD_CALLS.length + 1;
+        int allow = head - 1;
+        p.add(new Insn(LD_W_ABS, 0, 0, OFF_ARCH));
+        p.add(new Insn(JEQ_K, 0, allow - 2, AUDIT_ARCH_X86_64));
+        p.add(new Insn(LD_W_ABS, 0, 0, OFF_NR));
+        p.add(new Insn(JGE_K, allow - 4, 0, X32_SYSCALL_BIT));
+        java.util.Map<String, Integer> at = new java.util.HashMap<>();
+        int off = head;
+        for (var b : blocks.entrySet()) {
+            at.put(b.getKey(), off);
+            off += b.getValue().size();
+        }
+        for (String[] c : FD_CALLS) {
+            p.add(new Insn(JEQ_K, 0, 1, table.number(c[0])));
+            p.add(new Insn(JA, 0, 0, at.get(c[1]) - p.size() - 1));
+        }
+        p.add(new Insn(RET_K, 0, 0, RET_ALLOW));
+        blocks.values().forEach(p::addAll);
+        return encode(p);
+    }
+
     /** A stacked program: {@code ret} for {@code numbers} of this ABI, ALLOW for everything else. */
     private static byte[] tracing(List<Integer> numbers, int ret) {
         List<Insn> p = new ArrayList<>();

@@ -14,6 +14,8 @@ public final class Tracee {
     boolean needsFilter;
     /** Run at the syscall-exit stop of the current call: gets its result, returns what the caller sees. */
     LongUnaryOperator onExit;
+    /** Run at the syscall-exit stop of the current call: the registers the thread goes on with. */
+    java.util.function.UnaryOperator<org.viewos.core.internal.arch.Regs> onExitRegs;
     /** cwd and root: shared between threads (CLONE_FS), copied by fork. */
     FsState fs;
     /** The process it belongs to. */
@@ -40,12 +42,22 @@ public final class Tracee {
         return group != null ? group.tgid : tid;
     }
 
+    /** Whether the process's filters already trace fd calls on descriptor {@code fd}. */
+    public boolean coversFd(int fd) {
+        return group != null && group.vfds.get(fd);
+    }
+
     /**
      * Asks for the syscall-exit stop of the current call; {@code action} gets the result and returns
      * the result the caller sees (the same value to leave it alone).
      */
     public void atExit(LongUnaryOperator action) {
         this.onExit = action;
+    }
+
+    /** As {@link #atExit}, with the whole register set (to re-run or restart a call). */
+    public void atExitRegs(java.util.function.UnaryOperator<org.viewos.core.internal.arch.Regs> action) {
+        this.onExitRegs = action;
     }
 
     @Override

@@ -12,6 +12,11 @@ final class TraceeGroup {
     long syscallInsn;
     /** A PTRACE_INTERRUPT is on its way to one of its threads, to add the missing filters. */
     boolean interrupting;
+    /**
+     * Descriptor numbers its own filters trace fd calls for (virtual files): inherited with the
+     * filters by fork, never shrinking, since a filter can never be removed.
+     */
+    final java.util.BitSet vfds = new java.util.BitSet();
 
     TraceeGroup(int tgid, int filters) {
         this.tgid = tgid;

@@ -55,6 +55,33 @@ public final class Tracer {
         this.dispatcher = dispatcher;
         dispatcher.attach(this::tids);
         dispatcher.attacher(this::attachProcess);
+        dispatcher.fdCover(this::coverFd);
+    }
+
+    /**
+     * At a syscall-entry stop of {@code t}: stacks a filter on its process that traces the fd calls
+     * on {@code fd} too (a virtual file is about to get that number). The pending call is replaced
+     * by the injection; the caller re-runs it ({@code restarted()} registers).
+     *
+     * @return whether the pending call was replaced (the caller then re-runs it)
+     */
+    private boolean coverFd(Tracee t, int fd) {
+        Regs saved = ptrace.getRegs(t.tid);
+        if (saved == null || t.group == null) {
+            return false;
+        }
+        java.util.BitSet want = (java.util.BitSet) t.group.vfds.clone();
+        want.set(fd);
+        byte[] prog = SeccompFilter.fds(SyscallTable.x86_64(), want);
+        long fprog = writeProgram(t, saved.sp(), prog);
+        long r = fprog == 0 ? -14 : new Injection(t, saved).call(SyscallTable.x86_64().number("seccomp"), 1,
+                SECCOMP_FILTER_FLAG_TSYNC, fprog);
+        if (r != 0) {
+            // not retried (it would fail again): the descriptor's calls reach the placeholder
+            LOG.severe("viewos: cannot add a virtual-file filter to process " + t.group.tgid + " (" + r + ")");
+        }
+        t.group.vfds.or(want);
+        return fprog != 0; // the injection took the pending call's place: it must run again
     }
 
     /**
@@ -133,6 +160,7 @@ public final class Tracer {
         Ptrace.seize(rootPid, OPTIONS);
         Native.LIBC.kill(rootPid, Ptrace.SIGCONT);
         loop();
+        dispatcher.ended();
         if (Boolean.getBoolean("viewos.stats")) {
             System.err.println("viewos: stats: " + stops + " ptrace stops");
         }
@@ -236,6 +264,9 @@ public final class Tracer {
                 boolean thread = event == Ptrace.EVENT_CLONE && Procfs.tgid(child) == t.group.tgid;
                 FsState fs = event == Ptrace.EVENT_CLONE ? t.fs : t.fs.copy();
                 TraceeGroup group = thread ? t.group : new TraceeGroup(child, t.group.filters);
+                if (!thread) {
+                    group.vfds.or(t.group.vfds); // the child inherits the filters
+                }
                 Tracee c = tracees.get(child);
                 if (c == null) {
                     pendingChildren.put(child, new Inherited(fs, group));
@@ -257,6 +288,7 @@ public final class Tracer {
                     live.remove(former);
                 }
                 t.onExit = null;
+                t.onExitRegs = null;
                 t.environ = null;
                 t.group.syscallInsn = 0; // a new address space, a new vDSO
                 if (dispatcher.needsSyscallsForTime()) {
@@ -534,6 +566,16 @@ public final class Tracer {
             installFilter(t);
             return;
         }
+        if (t.onExitRegs != null) {
+            Regs regs = ptrace.getRegs(t.tid);
+            var action = t.onExitRegs;
+            t.onExitRegs = null;
+            if (regs != null) {
+                ptrace.setRegs(t.tid, action.apply(regs));
+            }
+            resume(t, Ptrace.PTRACE_CONT, 0);
+            return;
+        }
         if (t.environ != null && t.onExit == null) {
             execEnvironment(t);
             return;
@@ -553,7 +595,7 @@ public final class Tracer {
     }
 
     private void resume(Tracee t, int request, int sig) {
-        if (t.needsFilter || t.onExit != null || t.environ != null) {
+        if (t.needsFilter || t.onExit != null || t.onExitRegs != null || t.environ != null) {
             request = Ptrace.PTRACE_SYSCALL;
         }
         Ptrace.resume(request, t.tid, sig);

@@ -111,6 +111,11 @@ public final class PathResolver {
                 if (target != null) {
                     crossed = true; // what the kernel would find there is not the view's answer
                 }
+            } else if (l != null && l.hostPath() == FileSystem.VIRTUAL) {
+                target = null; // a virtual file is no symlink (and no directory to walk into)
+                if (!todo.isEmpty()) {
+                    throw new Errno(Errno.ENOTDIR);
+                }
             } else {
                 target = Native.readlink(l != null ? l.hostPath() : view);
             }

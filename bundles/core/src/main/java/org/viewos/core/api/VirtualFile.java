@@ -1,0 +1,27 @@
+package org.viewos.core.api;
+
+/**
+ * A file whose content a module serves itself: a device, a control file such as binfmt_misc's
+ * {@code register}. The core gives the traced process a real placeholder descriptor (so dup, fork,
+ * close-on-exec, flock and poll work as for any file) and routes the calls that touch its data
+ * (read, write, their p/v variants, lseek, ioctl, fstat, fsync) to the {@link OpenFile} it opened.
+ */
+public interface VirtualFile {
+    /** What stat shows; the core fills in the device and inode numbers when they are 0. */
+    FileStat stat() throws Errno;
+
+    /**
+     * Opens the file: one open file description (shared by dup and fork, as in the kernel).
+     *
+     * @param flags the open flags of the call ({@code O_RDONLY/O_WRONLY/O_RDWR}, {@code O_NONBLOCK},
+     *              {@code O_TRUNC}, ...)
+     * @throws Errno e.g. EROFS for writing a read-only device, EACCES, EBUSY
+     */
+    OpenFile open(int flags) throws Errno;
+
+    /** File type bits of {@link FileStat#mode()}. */
+    int S_IFMT = 0170000, S_IFREG = 0100000, S_IFCHR = 0020000, S_IFBLK = 0060000, S_IFDIR = 0040000;
+    /** Open flags a module may look at. */
+    int O_ACCMODE = 3, O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_TRUNC = 01000, O_APPEND = 02000,
+            O_NONBLOCK = 04000;
+}
