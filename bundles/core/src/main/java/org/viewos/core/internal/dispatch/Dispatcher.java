@@ -31,6 +31,7 @@ public final class Dispatcher {
     private final ProcessGuards guards;
     private final ControlCall control;
     private final VirtualFiles files;
+    private final ViewPaths where;
     private final FdCalls fds;
     private Supplier<Set<Integer>> viewTids = Set::of;
     private final int getcwd, fchdir, mount, umount2, ctl;
@@ -38,6 +39,7 @@ public final class Dispatcher {
     public Dispatcher(ViewState view) {
         this.view = view;
         ViewPaths where = new ViewPaths(view);
+        this.where = where;
         this.files = new VirtualFiles(() -> viewTids.get());
         this.fds = new FdCalls(files, table);
         this.paths = new PathCalls(view, where, table, files, fds);
@@ -114,8 +116,15 @@ public final class Dispatcher {
         Call c = new Call(t, p, regs, e);
         try {
             List<SyscallHook> hooks = view.hooksFor(e.name());
-            if (!hooks.isEmpty() && new HookedCall(t, p, regs, e.name()).run(hooks)) {
-                return Ptrace.PTRACE_CONT;
+            if (!hooks.isEmpty()) {
+                HookedCall h = new HookedCall(t, p, regs, e.name(),
+                        path -> where.resolve(t, path, view.mounts(), true).hostPath());
+                if (h.run(hooks)) {
+                    return Ptrace.PTRACE_CONT;
+                }
+                if (h.regs() != regs) {
+                    c = new Call(t, p, h.regs(), e); // a hook changed arguments: go on from there
+                }
             }
             if (fds.serve(c)) {
                 return Ptrace.PTRACE_CONT;
