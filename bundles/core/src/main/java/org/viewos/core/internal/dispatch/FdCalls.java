@@ -249,7 +249,7 @@ final class FdCalls {
                 }
                 throw new Errno(Errno.EFAULT);
             }
-            ByteBuffer b = ByteBuffer.wrap(c.scratch().bytes(n).clone(), 0, n);
+            ByteBuffer b = ByteBuffer.wrap(java.util.Arrays.copyOf(c.scratch().bytes(n), n));
             long off = pos + done;
             int put;
             try {
@@ -285,7 +285,7 @@ final class FdCalls {
         if (c.scratch().read(c.tid(), iov, len) != len) {
             throw new Errno(Errno.EFAULT);
         }
-        ByteBuffer v = ByteBuffer.wrap(c.scratch().bytes(len).clone()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer v = ByteBuffer.wrap(java.util.Arrays.copyOf(c.scratch().bytes(len), len)).order(ByteOrder.LITTLE_ENDIAN);
         long total = 0;
         long saved = e.position;
         for (int i = 0; i < cnt; i++) {
@@ -364,7 +364,7 @@ final class FdCalls {
                 if (s.read(t.tid(), address, length) != length) {
                     throw new Errno(Errno.EFAULT);
                 }
-                return s.bytes(length).clone();
+                return java.util.Arrays.copyOf(s.bytes(length), length);
             }
 
             @Override

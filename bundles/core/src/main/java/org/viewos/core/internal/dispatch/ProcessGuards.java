@@ -152,7 +152,7 @@ final class ProcessGuards {
 
     private static byte[] readOwnerEx(Call c, long address) {
         long n = c.scratch().read(c.tid(), address, 8);
-        return n == 8 ? c.scratch().bytes(8).clone() : null; // a bad pointer: the kernel says EFAULT
+        return n == 8 ? java.util.Arrays.copyOf(c.scratch().bytes(8), 8) : null; // a bad pointer: the kernel says EFAULT
     }
 
     private static int le32(byte[] b, int off) {
