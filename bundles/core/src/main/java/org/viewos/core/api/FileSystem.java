@@ -45,6 +45,14 @@ public interface FileSystem {
     }
 
     /**
+     * The network stack this mount is (umnet: {@code viewmount -t umnetlwipv6 ... /dev/net/lwip}),
+     * or null. Processes choose it with {@code mstack PATH COMMAND}.
+     */
+    default NetworkStack networkStack() {
+        return null;
+    }
+
+    /**
      * How many numbered siblings of the mount point this mount serves too: with 4, a mount at
      * {@code /dev/hda} also covers {@code /dev/hda1} to {@code /dev/hda4} (umview's subdevices, e.g.
      * partitions), asked for as {@code "#1"} .. {@code "#4"}.
