@@ -158,6 +158,20 @@ public final class ViewRegistry implements SyscallService, ViewState {
         hooks.removeIf(x -> x.hook() == h);
     }
 
+    private static boolean isStack(FileSystem fs) {
+        try {
+            return fs.networkStack() != null;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Processes of the view stop at socket(2) from now on: a network stack is mounted. */
+    private static void requireSockets(Tracer t) {
+        t.require("sockets", org.viewos.core.internal.trace.SeccompFilter.traced(
+                List.of(org.viewos.core.internal.arch.SyscallTable.x86_64().number("socket"))));
+    }
+
     /** Processes of the view stop at the hook's calls from now on (the filter stays: filters stack). */
     private static void requireHook(Tracer t, Hook h) {
         List<Integer> numbers = new ArrayList<>();
@@ -331,8 +345,12 @@ public final class ViewRegistry implements SyscallService, ViewState {
         Mount m = new Mount(source, canonical, fstype, options == null ? "" : options, chosen.module(), fs,
                 chosen.type(), user);
         mounts.updateAndGet(t -> t.plus(m));
+        boolean stack = isStack(fs);
         for (Tracer t : tracers) {
             t.requirePaths(); // from now on the view's processes stop at path calls
+            if (stack) {
+                requireSockets(t);
+            }
         }
     }
 
@@ -620,6 +638,9 @@ public final class ViewRegistry implements SyscallService, ViewState {
         }, "viewos-tracer-" + running.incrementAndGet());
         if (!mounts.get().isEmpty()) {
             tracer.requirePaths();
+        }
+        if (mounts.get().mounts().stream().anyMatch(m -> isStack(m.fs()))) {
+            requireSockets(tracer);
         }
         for (Hook h : hooks) {
             requireHook(tracer, h);

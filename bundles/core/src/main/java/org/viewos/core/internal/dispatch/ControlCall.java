@@ -23,6 +23,19 @@ final class ControlCall {
 
     private final ViewState view;
     private volatile IntFunction<String> attach = pid -> "38 no tracer";
+    /** mstack: served by the network calls (they know the caller's process). */
+    private volatile MStack mstack = (c, argv) -> {
+        throw new Errno(Errno.ENOSYS);
+    };
+
+    @FunctionalInterface
+    interface MStack {
+        String apply(Call c, List<String> argv) throws Errno;
+    }
+
+    void mstack(MStack m) {
+        this.mstack = m;
+    }
 
     ControlCall(ViewState view) {
         this.view = view;
@@ -53,7 +66,8 @@ final class ControlCall {
         }
         String reply;
         try {
-            reply = argv.get(0).equals("attach") ? attach(argv) : view.control(c.tid(), argv);
+            reply = argv.get(0).equals("attach") ? attach(argv)
+                    : argv.get(0).equals("mstack") ? mstack.apply(c, argv) : view.control(c.tid(), argv);
         } catch (Errno err) {
             writeReply(c, oneLine(err.getMessage())); // the command prints the daemon's reason
             throw err;

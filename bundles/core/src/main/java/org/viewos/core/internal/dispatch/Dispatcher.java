@@ -32,6 +32,8 @@ public final class Dispatcher {
     private final ControlCall control;
     private final VirtualFiles files;
     private final ViewPaths where;
+    private final SocketCalls sockets;
+    private final int socket;
     private final FdCalls fds;
     private Supplier<Set<Integer>> viewTids = Set::of;
     private final int getcwd, fchdir, mount, umount2, ctl;
@@ -43,6 +45,8 @@ public final class Dispatcher {
         this.files = new VirtualFiles(() -> viewTids.get());
         this.fds = new FdCalls(files, table);
         this.paths = new PathCalls(view, where, table, files, fds);
+        this.sockets = new SocketCalls(view, where, files, fds, table.number("openat"));
+        this.fds.sockets(sockets);
         this.mounts = new MountCalls(view, where, paths, table);
         this.mounts.busy(files::busy);
         this.guards = new ProcessGuards(view, where, table);
@@ -52,6 +56,8 @@ public final class Dispatcher {
         this.mount = table.number("mount");
         this.umount2 = table.number("umount2");
         this.ctl = table.number("viewos_ctl");
+        this.socket = table.number("socket");
+        this.control.mstack(sockets::mstack);
     }
 
     /** Whether new programs must do without the vDSO (a hook serves the clock). */
@@ -131,6 +137,8 @@ public final class Dispatcher {
             }
             if (e.kind() == SyscallTable.Kind.GUARD) {
                 guards.guard(c, e);
+            } else if (e.number() == socket) {
+                sockets.socket(c);
             } else if (e.number() == ctl) {
                 control.serve(c);
             } else if (e.number() == mount) {

@@ -48,6 +48,12 @@ final class FdCalls {
         this.ppoll = table.number("ppoll");
     }
 
+    private SocketCalls sockets;
+
+    void sockets(SocketCalls sockets) {
+        this.sockets = sockets;
+    }
+
     void cover(BiPredicate<Tracee, Integer> cover) {
         this.cover = cover;
     }
@@ -127,10 +133,10 @@ final class FdCalls {
             case "pread64" -> done(c, read(c, e, r.arg(1), r.arg(2), offset(e, r.arg(3))));
             case "readv" -> done(c, vector(c, e, true, -1));
             case "preadv", "preadv2" -> done(c, vector(c, e, true, offset(e, r.arg(3))));
-            case "write" -> c.finish(write(c, e, r.arg(1), r.arg(2), -1));
-            case "pwrite64" -> c.finish(write(c, e, r.arg(1), r.arg(2), offset(e, r.arg(3))));
-            case "writev" -> c.finish(vector(c, e, false, -1));
-            case "pwritev", "pwritev2" -> c.finish(vector(c, e, false, offset(e, r.arg(3))));
+            case "write" -> done(c, write(c, e, r.arg(1), r.arg(2), -1));
+            case "pwrite64" -> done(c, write(c, e, r.arg(1), r.arg(2), offset(e, r.arg(3))));
+            case "writev" -> done(c, vector(c, e, false, -1));
+            case "pwritev", "pwritev2" -> done(c, vector(c, e, false, offset(e, r.arg(3))));
             case "lseek" -> c.finish(lseek(e, r.arg(1), (int) r.arg(2)));
             case "ioctl" -> ioctl(c, e);
             case "fstat" -> {
@@ -165,7 +171,8 @@ final class FdCalls {
                 }
                 c.finish(0);
             }
-            default -> throw new Errno(Errno.EINVAL); // sendfile, splice, tee, copy_file_range
+            case "sendfile", "splice", "tee", "copy_file_range" -> throw new Errno(Errno.EINVAL);
+            default -> sockets.serve(c, name, e);
         }
         return true;
     }
@@ -206,7 +213,7 @@ final class FdCalls {
                     break;
                 }
                 if (err.code() == Errno.EAGAIN && e.stream && !nonblocking(c.t(), c.regs())) {
-                    waitReadable(c, e);
+                    waitReadable(c);
                     return WAITING;
                 }
                 throw err;
@@ -257,6 +264,10 @@ final class FdCalls {
             } catch (Errno err) {
                 if (done > 0) {
                     break;
+                }
+                if (err.code() == Errno.EAGAIN && e.stream && !nonblocking(c.t(), c.regs())) {
+                    retryLater(c);
+                    return WAITING;
                 }
                 throw err;
             }
@@ -390,7 +401,7 @@ final class FdCalls {
      * (readable when the module says so); when it returns the read runs again, when a signal comes
      * first it is restarted or fails with EINTR as the signal's SA_RESTART says.
      */
-    private void waitReadable(Call c, VirtualFiles.Entry e) {
+    void waitReadable(Call c) {
         Regs orig = c.regs();
         long at = c.belowStack(8);
         byte[] pfd = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN)
@@ -412,8 +423,31 @@ final class FdCalls {
         });
     }
 
+    /**
+     * The call cannot go on yet and has no readiness to wait for (a full send buffer, a connection
+     * being made): it becomes a 1 ms ppoll, then runs again; a signal meanwhile restarts it or fails
+     * it with EINTR as SA_RESTART says.
+     */
+    void retryLater(Call c) {
+        Regs orig = c.regs();
+        long at = c.belowStack(16);
+        byte[] ts = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(0).putLong(1_000_000).array();
+        if (c.scratch().write(c.tid(), at, ts, 16) != 16) {
+            c.finish(-Errno.EFAULT);
+            return;
+        }
+        c.push(orig.call(ppoll, 0, 0, at, 0, 8));
+        c.t().atExitRegs(after -> {
+            long res = after.result();
+            if (res == -ERESTARTNOHAND || res == -Errno.EINTR || res == -ERESTARTSYS) {
+                return orig.withResult(-ERESTARTSYS);
+            }
+            return orig.restarted();
+        });
+    }
+
     /** Whether the descriptor is in non-blocking mode now (fcntl may have changed it since open). */
-    private static boolean nonblocking(Tracee t, Regs r) {
+    static boolean nonblocking(Tracee t, Regs r) {
         try {
             for (String l : Files.readAllLines(Path.of("/proc/" + t.tid() + "/fdinfo/" + (int) r.arg(0)))) {
                 if (l.startsWith("flags:")) {

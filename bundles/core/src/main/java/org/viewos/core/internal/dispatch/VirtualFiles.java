@@ -102,6 +102,11 @@ final class VirtualFiles {
         if (of == null) {
             throw new Errno(Errno.EIO, "module " + mount.module() + " opened nothing");
         }
+        return adopt(file, of, mount, viewPath, flags);
+    }
+
+    /** An open file a module made otherwise (a socket, an accepted connection): gets a placeholder. */
+    Entry adopt(VirtualFile file, OpenFile of, Mount mount, String viewPath, int flags) throws Errno {
         boolean stream = of.size() < 0;
         String ph;
         int id = next++;

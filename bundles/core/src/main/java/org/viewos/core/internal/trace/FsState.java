@@ -7,6 +7,16 @@ package org.viewos.core.internal.trace;
  */
 public final class FsState {
     private volatile String viewCwd;
+    /** The process's default network stack (mstack): the view path of a stack mount, or null. */
+    private volatile String netStack;
+
+    public String netStack() {
+        return netStack;
+    }
+
+    public void setNetStack(String stack) {
+        this.netStack = stack;
+    }
 
     public String viewCwd() {
         return viewCwd;
@@ -19,6 +29,7 @@ public final class FsState {
     FsState copy() {
         FsState c = new FsState();
         c.viewCwd = viewCwd;
+        c.netStack = netStack;
         return c;
     }
 }

@@ -85,7 +85,11 @@ public final class SeccompFilter {
             {"fdatasync", "0"}, {"ftruncate", "0"}, {"getdents", "0"}, {"readahead", "0"},
             {"getdents64", "0"}, {"fadvise64", "0"}, {"newfstatat", "0"}, {"splice", "02"}, {"tee", "01"},
             {"sync_file_range", "0"}, {"fallocate", "0"}, {"dup3", "0"}, {"preadv", "0"}, {"pwritev", "0"},
-            {"copy_file_range", "02"}, {"preadv2", "0"}, {"pwritev2", "0"}, {"statx", "0"}};
+            {"copy_file_range", "02"}, {"preadv2", "0"}, {"pwritev2", "0"}, {"statx", "0"},
+            {"connect", "0"}, {"accept", "0"}, {"sendto", "0"}, {"recvfrom", "0"}, {"sendmsg", "0"},
+            {"recvmsg", "0"}, {"shutdown", "0"}, {"bind", "0"}, {"listen", "0"}, {"getsockname", "0"},
+            {"getpeername", "0"}, {"setsockopt", "0"}, {"getsockopt", "0"}, {"accept4", "0"},
+            {"recvmmsg", "0"}, {"sendmmsg", "0"}};
 
     /**
      * A program stacked on one process that holds virtual files: TRACE (with {@link #DATA_VFD}) for
