@@ -127,6 +127,30 @@ public class UmDevTest {
     }
 
     @Test
+    public void hostileArgumentsGetTheKernelsErrnoAndTheViewGoesOn() throws Exception {
+        Path dir = Launcher.workDir("hostile");
+        String py = String.join("\n",
+                "import ctypes, errno, os",
+                "libc = ctypes.CDLL(None, use_errno=True)",
+                "f = os.open('/dev/ram9', os.O_RDWR)",
+                "def e(r):",
+                "    return 'ok' if r >= 0 else errno.errorcode[ctypes.get_errno()]",
+                "bad = ctypes.c_void_p(8)",
+                "print(e(libc.read(f, bad, 100)), e(libc.write(f, bad, 100)),",
+                "      e(libc.ioctl(f, ctypes.c_ulong(0x80081272), bad)), e(libc.fstat(f, bad)),",
+                "      e(libc.readv(f, bad, 5000)), e(libc.readv(f, bad, 1)),",
+                "      e(libc.lseek(f, ctypes.c_long(-5), 0)), e(libc.pread(f, ctypes.create_string_buffer(4), 4, ctypes.c_long(-1))),",
+                "      e(libc.lseek(f, 0, 9)), e(libc.ioctl(f, ctypes.c_ulong(0xdead), 0)))",
+                "print(len(os.pread(f, 10, 4096)))");
+        Launcher.Result r = Launcher.run(dir, null, "bash", "-c", String.join("\n",
+                "um_add_service umdev && viewmount -t umdevramdisk -o size=1M none /dev/ram9 || exit 1",
+                "python3 -c \"$1\"",
+                "echo alive"), "bash", py);
+        assertEquals("stderr: " + r.err(), 0, r.status());
+        assertEquals("EFAULT EFAULT EFAULT EFAULT EINVAL EFAULT EINVAL EINVAL EINVAL ENOTTY\n10\nalive\n", r.out());
+    }
+
+    @Test
     public void readOnlyAndBadMountsGiveTheKernelsErrors() throws Exception {
         Path dir = Launcher.workDir("rodev");
         sh(dir, "truncate -s 8M d.img && printf 'label: dos\\n,4M\\n' | sfdisk -q d.img && cp d.img d.orig");

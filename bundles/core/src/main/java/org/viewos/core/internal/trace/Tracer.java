@@ -213,6 +213,10 @@ public final class Tracer {
             stops++;
             try {
                 handle(pid, st);
+                if (doorbellSwallowed) {
+                    doorbellSwallowed = false;
+                    interruptBehind();
+                }
             } catch (RuntimeException | Error e) {
                 // A bug here must not leave a tracee stopped forever: log, resume, go on.
                 LOG.log(Level.SEVERE, "viewos: tracer error on pid " + pid, e);
@@ -510,10 +514,25 @@ public final class Tracer {
     }
 
     private boolean awaitSyscallStop(Tracee t) {
-        int r = ptrace.waitFor(t.tid, Ptrace.WALL);
-        int st = ptrace.status();
-        return r == t.tid && (st & 0xff) == 0x7f && ((st >> 8) & 0xff) == SYSCALL_STOP;
+        while (true) {
+            int r = ptrace.waitFor(t.tid, Ptrace.WALL);
+            int st = ptrace.status();
+            boolean stopped = r == t.tid && (st & 0xff) == 0x7f;
+            if (stopped && ((st >> 8) & 0xff) == SYSCALL_STOP) {
+                return true;
+            }
+            if (stopped && ((st >> 16) & 0xff) == 0 && ((st >> 8) & 0xff) == Ptrace.SIGSTOP && isDoorbell(t.tid)) {
+                // our doorbell rang while we were injecting: swallow it, ring it later ourselves
+                doorbellSwallowed = true;
+                Ptrace.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0);
+                continue;
+            }
+            return false;
+        }
     }
+
+    /** A doorbell met during an injection: the other processes still need their interrupt. */
+    private boolean doorbellSwallowed;
 
     /** Writes a BPF program and its sock_fprog below the red zone; returns the sock_fprog address. */
     private long writeProgram(Tracee t, long sp, byte[] prog) {
