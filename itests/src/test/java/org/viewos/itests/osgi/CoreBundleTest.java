@@ -69,6 +69,7 @@ public class CoreBundleTest {
                 systemPackages("sun.misc", "sun.nio.ch", "jdk.net"),
                 bootDelegationPackages("sun.*", "com.sun.*"),
                 systemProperty("jnr.ffi.x86asm.enabled").value("false"),
+                systemProperty("viewos.moduleTimeoutMs").value("2000"), // the watchdog test's hang
                 frameworkProperty("viewos.inheritfds").value(""),
                 frameworkProperty("viewos.home").value(System.getProperty("viewos.home", "")),
                 mavenBundle("org.osgi", "org.osgi.util.function").versionAsInProject(),
@@ -245,6 +246,63 @@ public class CoreBundleTest {
         assertTrue("no wrong content ever: " + out, !out.contains("X"));
         assertTrue("saw the module (U) and its absence (-) during " + swaps + " swaps: " + out,
                 out.contains("U") && out.contains("-"));
+    }
+
+    /**
+     * A module that hangs in a call: the caller gets EINTR as soon as it has a signal to take (the
+     * user's Ctrl-C, here timeout's SIGINT), else EIO after the module timeout (2 s here); the
+     * daemon goes on and serves the next call.
+     */
+    @Test
+    public void aHangingModuleCostsOneCallNotTheView() throws Exception {
+        SyscallService s = service();
+        Path dir = workDir("hang");
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        org.viewos.core.api.FileSystemType hang = new org.viewos.core.api.FileSystemType() {
+            @Override
+            public boolean handles(String fstype) {
+                return fstype.equals("hangfs");
+            }
+
+            @Override
+            public org.viewos.core.api.FileSystem mount(String source, String target, String fstype,
+                    java.util.Map<String, String> options) {
+                return (rel, access) -> {
+                    if (rel.isEmpty()) {
+                        return "/etc";
+                    }
+                    if (rel.startsWith("ok")) {
+                        return "/etc/hostname";
+                    }
+                    calls.incrementAndGet();
+                    try {
+                        Thread.sleep(60_000); // a module bug: it never answers
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException("interrupted", e);
+                    }
+                    return null;
+                };
+            }
+        };
+        java.util.Hashtable<String, Object> props = new java.util.Hashtable<>();
+        props.put(org.viewos.core.api.ViewModule.NAME_PROPERTY, "hangmod");
+        var reg = context.registerService(org.viewos.core.api.FileSystemType.class, hang, props);
+        try {
+            s.mount("none", "/hang", "hangfs", "");
+            long t0 = System.nanoTime();
+            Result r = run(s, dir, "timeout -s INT 1 cat /hang/x; echo \"signal=$?\"; "
+                    + "cat /hang/y 2>&1 | sed 's/^.*: //'; "
+                    + "cat /hang/ok-file >/dev/null && echo after=ok");
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals("stderr: " + r.err + " stdout: " + r.out, 0, r.status);
+            // timeout reports 124 when it had to signal; cat got EINTR and died of SIGINT
+            assertEquals("signal=124\nInput/output error\nafter=ok\n", r.out);
+            assertEquals(2, calls.get());
+            assertTrue("the hang cost about a second plus the 2 s timeout, not 60 s: " + ms + " ms", ms < 30_000);
+        } finally {
+            s.umount("/hang");
+            reg.unregister();
+        }
     }
 
     // ------------------------------------------------------------------ helpers

@@ -92,6 +92,13 @@ public final class Dispatcher {
         fds.cover(cover);
     }
 
+    private java.util.function.IntSupplier watchdog = () -> 0;
+
+    /** Where the dispatcher learns that the watchdog interrupted a module call (EINTR/EIO), else 0. */
+    public void watchdog(java.util.function.IntSupplier w) {
+        this.watchdog = w;
+    }
+
     /** Whether an open virtual file of mount {@code m} is still held by a process of the view. */
     public boolean busy(org.viewos.core.internal.vfs.Mount m) {
         return files.busy(m);
@@ -153,7 +160,20 @@ public final class Dispatcher {
                 paths.paths(c, e, table);
             }
         } catch (Errno err) {
-            c.finish(-err.code());
+            int dog = watchdog.getAsInt();
+            c.finish(-(dog != 0 ? dog : err.code()));
+            return Ptrace.PTRACE_CONT;
+        } catch (RuntimeException err) {
+            int dog = watchdog.getAsInt();
+            if (dog == 0) {
+                throw err;
+            }
+            c.finish(-dog); // a module interrupted by the watchdog
+            return Ptrace.PTRACE_CONT;
+        }
+        int dog = watchdog.getAsInt();
+        if (dog != 0) {
+            c.finish(-dog); // the module returned after all, but too late: the call fails
         }
         return Ptrace.PTRACE_CONT;
     }

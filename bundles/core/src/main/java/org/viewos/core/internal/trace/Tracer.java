@@ -56,6 +56,7 @@ public final class Tracer {
         dispatcher.attach(this::tids);
         dispatcher.attacher(this::attachProcess);
         dispatcher.fdCover(this::coverFd);
+        dispatcher.watchdog(this::takeWatchdogErrno);
     }
 
     /**
@@ -159,7 +160,11 @@ public final class Tracer {
         live.add(rootPid);
         Ptrace.seize(rootPid, OPTIONS);
         Native.LIBC.kill(rootPid, Ptrace.SIGCONT);
+        Thread dog = new Thread(this::watchdog, thread.getName() + "-watchdog");
+        dog.setDaemon(true);
+        dog.start();
         loop();
+        dog.interrupt();
         dispatcher.ended();
         if (Boolean.getBoolean("viewos.stats")) {
             System.err.println("viewos: stats: " + stops + " ptrace stops");
@@ -211,6 +216,8 @@ public final class Tracer {
             }
             int st = ptrace.status();
             stops++;
+            busyTid = pid;
+            busySince = System.nanoTime();
             try {
                 handle(pid, st);
                 if (doorbellSwallowed) {
@@ -221,6 +228,9 @@ public final class Tracer {
                 // A bug here must not leave a tracee stopped forever: log, resume, go on.
                 LOG.log(Level.SEVERE, "viewos: tracer error on pid " + pid, e);
                 Ptrace.resume(Ptrace.PTRACE_CONT, pid, 0);
+            } finally {
+                busySince = 0;
+                Thread.interrupted(); // a watchdog interrupt that came too late for this stop
             }
         }
     }
@@ -529,6 +539,71 @@ public final class Tracer {
             }
             return false;
         }
+    }
+
+    // ---- the watchdog: a module that hangs must not hang the view --------------------------
+
+    /** How long one stop may take in a module before the call fails with EIO (ms). */
+    private static final long MODULE_TIMEOUT_MS = Long.getLong("viewos.moduleTimeoutMs", 30_000);
+    private volatile long busySince;
+    private volatile int busyTid;
+    /** The errno a watchdog interrupt means for the call being served (EINTR or EIO), else 0. */
+    private volatile int watchdogErrno;
+
+    /**
+     * While a stop is being served for longer than a second, checks every 200 ms whether the
+     * stopped thread has a signal to take (the user pressed Ctrl-C, or killed it): then the module
+     * call is interrupted and fails with EINTR. After {@code viewos.moduleTimeoutMs} it is
+     * interrupted anyway and fails with EIO. A module that ignores interrupts cannot be stopped.
+     */
+    private void watchdog() {
+        Thread tracer = thread;
+        while (tracer.isAlive()) {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
+            long since = busySince;
+            if (since == 0 || watchdogErrno != 0) {
+                continue;
+            }
+            long ms = (System.nanoTime() - since) / 1_000_000;
+            int errno = ms > MODULE_TIMEOUT_MS ? 5 /* EIO */ : ms > 1000 && signalPending(busyTid) ? 4 /* EINTR */ : 0;
+            if (errno != 0 && busySince == since) {
+                LOG.warning("viewos: a module kept thread " + busyTid + " waiting " + ms + " ms: interrupting ("
+                        + (errno == 4 ? "a signal is pending" : "timeout") + ")");
+                watchdogErrno = errno;
+                tracer.interrupt();
+            }
+        }
+    }
+
+    /** The errno the watchdog asked for the call being served (and forgets it), else 0. */
+    public int takeWatchdogErrno() {
+        int e = watchdogErrno;
+        watchdogErrno = 0;
+        Thread.interrupted();
+        return e;
+    }
+
+    /** Whether a signal the thread neither blocks nor ignores is pending for it (or its process). */
+    private static boolean signalPending(int tid) {
+        long pnd = 0, blk = 0, ign = 0;
+        try {
+            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + tid + "/status"))) {
+                if (l.startsWith("SigPnd:") || l.startsWith("ShdPnd:")) {
+                    pnd |= Long.parseUnsignedLong(l.substring(7).strip(), 16);
+                } else if (l.startsWith("SigBlk:")) {
+                    blk = Long.parseUnsignedLong(l.substring(7).strip(), 16);
+                } else if (l.startsWith("SigIgn:")) {
+                    ign = Long.parseUnsignedLong(l.substring(7).strip(), 16);
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
+        return (pnd & ~blk & ~ign) != 0;
     }
 
     /** A doorbell met during an injection: the other processes still need their interrupt. */
