@@ -55,6 +55,73 @@ public class ReliabilityLoadTest {
         same("64 threads x 50 files", p + " @D@ 64 50", 300);
     }
 
+    /**
+     * Twenty views at once, each its own daemon (a JVM): all start, each sees its own module and
+     * mount and not the others', all end with their command's status. Reports the wall time and the
+     * daemons' summed resident memory while all of them run.
+     */
+    @Test
+    public void twentyViewsAtOnce() throws Exception {
+        Path dir = Rel.workDir("twenty");
+        int n = 20;
+        Process[] views = new Process[n];
+        Path shared = Files.createDirectories(dir.resolve("shared"));
+        Files.writeString(shared.resolve("mine"), "outside\n");
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            Path own = Files.createDirectories(dir.resolve("v" + i));
+            Files.writeString(own.resolve("mine"), "view " + i + "\n");
+            views[i] = new ProcessBuilder(Rel.viewos().toString(), "-x", "-V", "load" + i, "-b", own + ":" + shared,
+                    "bash", "-c", "cat " + shared.resolve("mine") + "; viewname; touch " + dir.resolve("ready" + i)
+                            + "; while [ ! -e " + dir.resolve("go") + " ]; do sleep 0.1; done; exit " + (i % 7))
+                    .directory(dir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("out" + i).toFile()).redirectInput(new java.io.File("/dev/null")).start();
+        }
+        Rel.waitFor("20 views running", 240, () -> {
+            for (int i = 0; i < n; i++) {
+                if (!Files.exists(dir.resolve("ready" + i))) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        long startMs = (System.nanoTime() - t0) / 1_000_000;
+        long rssKb = 0;
+        for (Process p : views) {
+            for (ProcessHandle h : (Iterable<ProcessHandle>) p.descendants()::iterator) {
+                if (h.info().command().orElse("").endsWith("/java")) {
+                    rssKb += rss(h.pid());
+                }
+            }
+            if (p.info().command().orElse("").endsWith("/java")) {
+                rssKb += rss(p.pid());
+            }
+        }
+        Files.writeString(dir.resolve("go"), "");
+        for (int i = 0; i < n; i++) {
+            org.junit.Assert.assertTrue("view " + i + " ended", views[i].waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
+            String out = Files.readString(dir.resolve("out" + i));
+            assertEquals("view " + i + ": " + out, i % 7, views[i].exitValue());
+            assertEquals("view " + i + "\nload" + i + "\n", out);
+        }
+        assertEquals("outside\n", Files.readString(shared.resolve("mine")));
+        Rel.report("20 views at once: all running after " + startMs + " ms; daemons' resident memory "
+                + (rssKb / 1024) + " MB in all (" + (rssKb / 1024 / n) + " MB each)");
+    }
+
+    private static long rss(long pid) {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (l.startsWith("VmRSS:")) {
+                    return Long.parseLong(l.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return 0;
+        }
+        return 0;
+    }
+
     @Test
     public void tenThousandFilesHeldOpen() throws Exception {
         Path p = Rel.program("manyfiles");
