@@ -114,6 +114,7 @@ public final class UmFuse implements ViewModule, FileSystemType {
             try {
                 s.handshake();
             } catch (Errno e) {
+                s.close(); // waits for the daemon to end, so its last words are in the log
                 throw new Errno(Errno.EIO, what + " failed at INIT" + logTail(log, e));
             }
             Fuse.Attr rootAttr = s.getattr(1);
@@ -260,14 +261,19 @@ public final class UmFuse implements ViewModule, FileSystemType {
         return argv;
     }
 
-    /** ": LAST LOG LINE" of the daemon, or the error when it said nothing. */
+    /** ": LAST TWO LOG LINES" of the daemon (on one line), or the error when it said nothing. */
     private static String logTail(Path log, Errno e) {
         try {
-            List<String> lines = Files.readAllLines(log);
-            for (int i = lines.size() - 1; i >= 0; i--) {
-                if (!lines.get(i).isBlank()) {
-                    return ": " + lines.get(i).strip();
+            List<String> lines = Files.readAllLines(log, java.nio.charset.StandardCharsets.ISO_8859_1);
+            List<String> last = new java.util.ArrayList<>();
+            for (int i = lines.size() - 1; i >= 0 && last.size() < 2; i--) {
+                String l = lines.get(i).strip();
+                if (!l.isEmpty() && !l.startsWith("fuse: failed to unmount")) {
+                    last.add(0, l);
                 }
+            }
+            if (!last.isEmpty()) {
+                return ": " + String.join(" ", last);
             }
         } catch (IOException | RuntimeException x) {
             // no log
