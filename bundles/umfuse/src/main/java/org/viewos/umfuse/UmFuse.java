@@ -190,8 +190,8 @@ public final class UmFuse implements ViewModule, FileSystemType {
             case "fuseiso":
                 a.addAll(List.of("-n", image, mnt, "-f", "-o", LIBFUSE2_OPTS));
                 break;
-            default: // fusefat: read-only unless -o rw+
-                a.addAll(List.of("-f", "-o", LIBFUSE2_OPTS, image, mnt));
+            default: // fusefat: asks for ro (or rw+, "if you accept the risk")
+                a.addAll(List.of("-f", "-o", LIBFUSE2_OPTS + ",ro", image, mnt));
                 break;
         }
         return a;
