@@ -129,6 +129,9 @@ final class FuseFs implements FileSystem {
             throw new Errno(Errno.ENODEV, "umfuse: unmounted");
         }
         if (fuse.dead() || !fuse.alive()) {
+            if (relative.isEmpty() && access == Access.LOOKUP) {
+                return root; // the mount point itself stays, so that viewumount can name it
+            }
             throw new Errno(Errno.EIO, what + " has gone");
         }
         try {
