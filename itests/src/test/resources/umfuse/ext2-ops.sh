@@ -26,3 +26,8 @@ mkfifo $D/fifo
 mv $D/untouched.txt $D/renamed-unread.txt
 echo after > $D/m1/n2/later.txt
 mv $D/keep $D/kept
+exec 4> $D/fd.txt
+echo one >&4
+ls $D > /dev/null
+echo two >&4
+exec 4>&-

@@ -63,7 +63,8 @@ public class UmFuseExt2Test {
         try (InputStream in = UmFuseExt2Test.class.getResourceAsStream("/umfuse/ext2-ops.sh")) {
             Files.copy(in, dir.resolve("ops.sh"));
         }
-        Launcher.Result nat = UmFuseArchivesTest.sh(dir, "cp -a src native && bash ops.sh native && md5sum native/big.bin");
+        Launcher.Result nat = UmFuseArchivesTest.sh(dir, "cp -a src native && bash ops.sh native && md5sum native/big.bin"
+                + " && echo last >> native/a.txt");
         assertEquals(nat.err(), 0, nat.status());
         // the view ends with the mount still there: the write-back happens on the way out
         Launcher.Result v = Launcher.bash(dir, String.join("\n",
@@ -71,7 +72,8 @@ public class UmFuseExt2Test {
                 "um_add_service umfuse && mkdir mnt && viewmount -t umfuseext2 -o rw img mnt",
                 "bash ops.sh mnt",
                 "md5sum mnt/big.bin",
-                "cat mnt/m1/moved.txt mnt/renamed-unread.txt mnt/kept/x/y/2 | md5sum"));
+                "cat mnt/m1/moved.txt mnt/renamed-unread.txt mnt/kept/x/y/2 | md5sum",
+                "echo last >> mnt/a.txt")); // no call reaches the mount after this one: only the exit writes it back
         assertEquals("stderr: " + v.err(), 0, v.status());
         String natSums = UmFuseArchivesTest.sh(dir, "cat native/m1/moved.txt native/renamed-unread.txt native/kept/x/y/2 | md5sum").out();
         assertEquals(nat.out().replace("native/", "mnt/") + natSums, v.out());
