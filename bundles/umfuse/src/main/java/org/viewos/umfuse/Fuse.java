@@ -262,11 +262,6 @@ final class Fuse {
         return le(24).putLong(fh).array();
     }
 
-    /** fuse_fsync_in (16 bytes): fh, fsync_flags, padding. */
-    static byte[] fsyncIn(long fh) {
-        return le(16).putLong(fh).array();
-    }
-
     /**
      * fuse_setattr_in (88 bytes): valid, padding, fh, size, lock_owner, atime, mtime, ctime, atimensec,
      * mtimensec, ctimensec, mode, unused4, uid, gid, unused5. Times in nanoseconds since the epoch.

@@ -482,17 +482,14 @@ final class FuseFs implements FileSystem {
 
     // ---- directories -----------------------------------------------------------------------------
 
-    /** Adds the daemon's entries to the shadow directory (once: afterwards the module knows them all). */
-    private void populate(String rel, Node n) throws Errno {
-        if (n.populated) {
-            return;
-        }
+    /** The names in a directory of the daemon (OPENDIR, READDIR to the end, RELEASEDIR). */
+    private Set<String> listing(Node dir) throws Errno {
         Set<String> names = new LinkedHashSet<>();
-        long fh = fuse.opendir(n.id);
+        long fh = fuse.opendir(dir.id);
         try {
             long off = 0;
             while (true) {
-                List<Fuse.Dirent> ds = fuse.readdir(n.id, fh, off);
+                List<Fuse.Dirent> ds = fuse.readdir(dir.id, fh, off);
                 if (ds.isEmpty()) {
                     break;
                 }
@@ -504,9 +501,17 @@ final class FuseFs implements FileSystem {
                 }
             }
         } finally {
-            fuse.release(n.id, fh, true);
+            fuse.release(dir.id, fh, true);
         }
-        for (String name : names) {
+        return names;
+    }
+
+    /** Adds the daemon's entries to the shadow directory (once: afterwards the module knows them all). */
+    private void populate(String rel, Node n) throws Errno {
+        if (n.populated) {
+            return;
+        }
+        for (String name : listing(n)) {
             if (!n.children.containsKey(name)) {
                 n.missing.remove(name);
                 lookupChild(rel, n, name);
@@ -851,26 +856,7 @@ final class FuseFs implements FileSystem {
     }
 
     private void emptyDir(Node dir) throws Errno {
-        Set<String> names = new LinkedHashSet<>();
-        long fh = fuse.opendir(dir.id);
-        try {
-            long off = 0;
-            while (true) {
-                List<Fuse.Dirent> ds = fuse.readdir(dir.id, fh, off);
-                if (ds.isEmpty()) {
-                    break;
-                }
-                for (Fuse.Dirent d : ds) {
-                    if (!d.name().equals(".") && !d.name().equals("..")) {
-                        names.add(d.name());
-                    }
-                    off = d.off();
-                }
-            }
-        } finally {
-            fuse.release(dir.id, fh, true);
-        }
-        for (String c : names) {
+        for (String c : listing(dir)) {
             purge(dir, c);
         }
     }

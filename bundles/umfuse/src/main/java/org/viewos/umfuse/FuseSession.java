@@ -228,17 +228,6 @@ final class FuseSession {
         }
     }
 
-    /** FSYNC; ENOSYS is fine. */
-    void fsync(long nodeid, long fh) throws Errno {
-        try {
-            call(Fuse.FSYNC, nodeid, Fuse.fsyncIn(fh));
-        } catch (Errno e) {
-            if (e.code() != Errno.ENOSYS) {
-                throw e;
-            }
-        }
-    }
-
     boolean dead() {
         return dead;
     }
