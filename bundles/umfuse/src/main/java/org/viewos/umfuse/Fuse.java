@@ -14,8 +14,14 @@ import java.util.List;
 final class Fuse {
     static final int MAJOR = 7, MINOR = 38;
 
-    static final int LOOKUP = 1, FORGET = 2, GETATTR = 3, READLINK = 5, OPEN = 14, READ = 15, STATFS = 17,
-            RELEASE = 18, INIT = 26, OPENDIR = 27, READDIR = 28, RELEASEDIR = 29, DESTROY = 38;
+    static final int LOOKUP = 1, FORGET = 2, GETATTR = 3, SETATTR = 4, READLINK = 5, SYMLINK = 6, MKNOD = 8,
+            MKDIR = 9, UNLINK = 10, RMDIR = 11, RENAME = 12, LINK = 13, OPEN = 14, READ = 15, WRITE = 16,
+            STATFS = 17, RELEASE = 18, FSYNC = 20, FLUSH = 25, INIT = 26, OPENDIR = 27, READDIR = 28,
+            RELEASEDIR = 29, CREATE = 35, DESTROY = 38;
+
+    /** fuse_setattr_in.valid bits. */
+    static final int FATTR_MODE = 1, FATTR_UID = 2, FATTR_GID = 4, FATTR_SIZE = 8, FATTR_ATIME = 16,
+            FATTR_MTIME = 32, FATTR_FH = 64;
 
     static final int IN_HEADER = 40, OUT_HEADER = 16;
 
@@ -34,6 +40,8 @@ final class Fuse {
     static final int MAX_READ = 128 * 1024;
 
     static final int S_IFMT = 0170000, S_IFDIR = 0040000, S_IFREG = 0100000, S_IFLNK = 0120000;
+
+    static final int O_WRONLY = 1, O_CREAT = 0100, O_EXCL = 0200;
 
     private Fuse() {
     }
@@ -117,6 +125,10 @@ final class Fuse {
         boolean isReg() {
             return type() == S_IFREG;
         }
+
+        long mtimeNs() {
+            return mtime * 1_000_000_000L + mtimensec;
+        }
     }
 
     static final int ATTR_SIZE = 88;
@@ -180,6 +192,99 @@ final class Fuse {
     /** fuse_release_in (24 bytes): fh, flags, release_flags, lock_owner. */
     static byte[] releaseIn(long fh, int flags) {
         return le(24).putLong(fh).putInt(flags).putInt(0).putLong(0).array();
+    }
+
+    /** Two names, each with its NUL (SYMLINK: name then target; RENAME's names follow newdir). */
+    static byte[] names(String a, String b) {
+        byte[] x = name(a), y = name(b);
+        byte[] r = new byte[x.length + y.length];
+        System.arraycopy(x, 0, r, 0, x.length);
+        System.arraycopy(y, 0, r, x.length, y.length);
+        return r;
+    }
+
+    private static byte[] withName(ByteBuffer head, String name) {
+        byte[] h = head.array(), n = name(name);
+        byte[] r = new byte[h.length + n.length];
+        System.arraycopy(h, 0, r, 0, h.length);
+        System.arraycopy(n, 0, r, h.length, n.length);
+        return r;
+    }
+
+    /** fuse_mkdir_in (mode, umask) and the name. */
+    static byte[] mkdirIn(int mode, String name) {
+        return withName(le(8).putInt(mode).putInt(0), name);
+    }
+
+    /** fuse_mknod_in (mode, rdev, umask, padding) and the name. */
+    static byte[] mknodIn(int mode, int rdev, String name) {
+        return withName(le(16).putInt(mode).putInt(rdev).putInt(0).putInt(0), name);
+    }
+
+    /** fuse_create_in (flags, mode, umask, open_flags) and the name. */
+    static byte[] createIn(int flags, int mode, String name) {
+        return withName(le(16).putInt(flags).putInt(mode).putInt(0).putInt(0), name);
+    }
+
+    /** fuse_rename_in (newdir) and the old and new names. */
+    static byte[] renameIn(long newdir, String from, String to) {
+        ByteBuffer b = le(8).putLong(newdir);
+        byte[] h = b.array(), n = names(from, to);
+        byte[] r = new byte[h.length + n.length];
+        System.arraycopy(h, 0, r, 0, h.length);
+        System.arraycopy(n, 0, r, h.length, n.length);
+        return r;
+    }
+
+    /** fuse_link_in (oldnodeid) and the new name. */
+    static byte[] linkIn(long oldNode, String name) {
+        return withName(le(8).putLong(oldNode), name);
+    }
+
+    /** fuse_write_in (40 bytes: fh, offset, size, write_flags, lock_owner, flags, padding) and the data. */
+    static byte[] writeIn(long fh, long offset, byte[] data, int off, int len) {
+        ByteBuffer b = le(40 + len);
+        b.putLong(fh).putLong(offset).putInt(len).putInt(0).putLong(0).putInt(0).putInt(0);
+        b.put(data, off, len);
+        return b.array();
+    }
+
+    /** fuse_write_out: size. */
+    static int writeOut(byte[] body) throws ProtocolException {
+        if (body.length < 8) {
+            throw new ProtocolException("WRITE reply of " + body.length + " bytes");
+        }
+        return le(body).getInt();
+    }
+
+    /** fuse_flush_in (24 bytes): fh, unused, padding, lock_owner. */
+    static byte[] flushIn(long fh) {
+        return le(24).putLong(fh).array();
+    }
+
+    /**
+     * fuse_setattr_in (88 bytes): valid, padding, fh, size, lock_owner, atime, mtime, ctime, atimensec,
+     * mtimensec, ctimensec, mode, unused4, uid, gid, unused5. Times in nanoseconds since the epoch.
+     */
+    static byte[] setattrIn(int valid, long fh, long size, long atimeNs, long mtimeNs, int mode, int uid, int gid) {
+        ByteBuffer b = le(88);
+        b.putInt(valid).putInt(0).putLong(fh).putLong(size).putLong(0)
+                .putLong(Math.floorDiv(atimeNs, 1_000_000_000L)).putLong(Math.floorDiv(mtimeNs, 1_000_000_000L)).putLong(0)
+                .putInt((int) Math.floorMod(atimeNs, 1_000_000_000L)).putInt((int) Math.floorMod(mtimeNs, 1_000_000_000L))
+                .putInt(0).putInt(mode).putInt(0).putInt(uid).putInt(gid).putInt(0);
+        return b.array();
+    }
+
+    /** fuse_entry_out then fuse_open_out (CREATE's reply): the entry and the file handle. */
+    record Created(Entry entry, long fh) {
+    }
+
+    static Created createOut(byte[] body) throws ProtocolException {
+        if (body.length < 40 + ATTR_SIZE + 16) {
+            throw new ProtocolException("CREATE reply of " + body.length + " bytes");
+        }
+        Entry e = entryOut(body);
+        return new Created(e, le(body).getLong(40 + ATTR_SIZE));
     }
 
     /** fuse_forget_in: nlookup. */

@@ -40,11 +40,23 @@ final class FuseSession {
     }
 
     synchronized byte[] call(int opcode, long nodeid, byte[] body, long timeout) throws Errno {
+        return call(opcode, nodeid, body, timeout, uid, gid);
+    }
+
+    /** As the caller {@code asUid}/{@code asGid} (the owner a daemon gives a new file). */
+    synchronized byte[] call(int opcode, long nodeid, byte[] body, long timeout, int asUid, int asGid) throws Errno {
         if (dead) {
             throw new Errno(Errno.ENODEV, what + " has gone");
         }
         long u = ++unique;
-        conn.send(Fuse.request(opcode, u, nodeid, uid, gid, 0, body));
+        try {
+            conn.send(Fuse.request(opcode, u, nodeid, asUid, asGid, 0, body));
+        } catch (Errno e) {
+            if (e.code() == Errno.ENODEV) {
+                dead = true;
+            }
+            throw e;
+        }
         long deadline = System.nanoTime() + timeout * 1_000_000L;
         while (true) {
             long left = (deadline - System.nanoTime()) / 1_000_000L;
@@ -150,6 +162,76 @@ final class FuseSession {
         }
     }
 
+    /** The largest WRITE the daemon takes: its max_write, at most {@link Fuse#MAX_READ}; 4 KiB without BIG_WRITES. */
+    int maxWrite() {
+        if (init == null || (init.flags() & Fuse.BIG_WRITES) == 0 && init.minor() < 31) {
+            return 4096;
+        }
+        int m = init.maxWrite();
+        return m <= 0 ? 4096 : Math.min(m, Fuse.MAX_READ);
+    }
+
+    Fuse.Entry mkdir(long parent, String name, int mode, int asUid, int asGid) throws Errno {
+        return decode(() -> Fuse.entryOut(call(Fuse.MKDIR, parent, Fuse.mkdirIn(mode, name), timeoutMillis, asUid, asGid)));
+    }
+
+    Fuse.Entry mknod(long parent, String name, int mode, int rdev, int asUid, int asGid) throws Errno {
+        return decode(() -> Fuse.entryOut(call(Fuse.MKNOD, parent, Fuse.mknodIn(mode, rdev, name), timeoutMillis,
+                asUid, asGid)));
+    }
+
+    Fuse.Created create(long parent, String name, int mode, int asUid, int asGid) throws Errno {
+        return decode(() -> Fuse.createOut(call(Fuse.CREATE, parent,
+                Fuse.createIn(Fuse.O_WRONLY | Fuse.O_CREAT | Fuse.O_EXCL, mode, name), timeoutMillis, asUid, asGid)));
+    }
+
+    Fuse.Entry symlink(long parent, String name, String target, int asUid, int asGid) throws Errno {
+        return decode(() -> Fuse.entryOut(call(Fuse.SYMLINK, parent, Fuse.names(name, target), timeoutMillis,
+                asUid, asGid)));
+    }
+
+    Fuse.Entry link(long node, long newParent, String name) throws Errno {
+        return decode(() -> Fuse.entryOut(call(Fuse.LINK, newParent, Fuse.linkIn(node, name))));
+    }
+
+    void unlink(long parent, String name) throws Errno {
+        call(Fuse.UNLINK, parent, Fuse.name(name));
+    }
+
+    void rmdir(long parent, String name) throws Errno {
+        call(Fuse.RMDIR, parent, Fuse.name(name));
+    }
+
+    void rename(long parent, String name, long newParent, String newName) throws Errno {
+        call(Fuse.RENAME, parent, Fuse.renameIn(newParent, name, newName));
+    }
+
+    Fuse.Attr setattr(long nodeid, int valid, long fh, long size, long atimeNs, long mtimeNs, int mode, int uid,
+            int gid) throws Errno {
+        return decode(() -> Fuse.attrOut(call(Fuse.SETATTR, nodeid,
+                Fuse.setattrIn(valid, fh, size, atimeNs, mtimeNs, mode, uid, gid))));
+    }
+
+    /** Writes {@code len} bytes (at most {@link #maxWrite()}); returns how many the daemon took. */
+    int write(long nodeid, long fh, long offset, byte[] data, int off, int len) throws Errno {
+        return decode(() -> Fuse.writeOut(call(Fuse.WRITE, nodeid, Fuse.writeIn(fh, offset, data, off, len))));
+    }
+
+    /** FLUSH (what close(2) sends); a daemon without it (ENOSYS) is fine. */
+    void flush(long nodeid, long fh) throws Errno {
+        try {
+            call(Fuse.FLUSH, nodeid, Fuse.flushIn(fh));
+        } catch (Errno e) {
+            if (e.code() != Errno.ENOSYS) {
+                throw e;
+            }
+        }
+    }
+
+    boolean dead() {
+        return dead;
+    }
+
     Fuse.StatFs statfs() throws Errno {
         return decode(() -> Fuse.statfsOut(call(Fuse.STATFS, 1, new byte[0])));
     }
@@ -160,11 +242,14 @@ final class FuseSession {
         }
     }
 
-    /** DESTROY (briefly waited for), then close the connection (the daemon exits). */
+    /**
+     * DESTROY (a writable file system stores everything it holds when it answers: fuse2fs flushes its
+     * caches and marks the file system clean), then close the connection (the daemon exits).
+     */
     void close() {
         try {
             if (!dead && init != null) {
-                call(Fuse.DESTROY, 0, new byte[0], 1000);
+                call(Fuse.DESTROY, 0, new byte[0], timeoutMillis);
             }
         } catch (Errno e) {
             // going anyway

@@ -86,6 +86,27 @@ final class Shadow {
         }
     }
 
+    /** mtime and atime of p (null when unreadable). */
+    static FileTime[] timesOf(Path p) {
+        try {
+            BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, NOFOLLOW);
+            return new FileTime[] {a.lastModifiedTime(), a.lastAccessTime()};
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    static void setTimes(Path p, FileTime[] t) {
+        if (t == null) {
+            return;
+        }
+        try {
+            Files.getFileAttributeView(p, BasicFileAttributeView.class, NOFOLLOW).setTimes(t[0], t[1], null);
+        } catch (IOException | RuntimeException e) {
+            // cosmetic
+        }
+    }
+
     private static FileTime time(long s, int ns) {
         return FileTime.from(s * 1_000_000_000L + ns, TimeUnit.NANOSECONDS);
     }

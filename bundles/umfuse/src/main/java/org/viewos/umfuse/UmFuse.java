@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
@@ -22,7 +23,8 @@ import org.viewos.core.api.ViewModule;
  * umfuse: real FUSE daemons serve file systems inside a view, with no /dev/fuse, no kernel mount and
  * no root. The core's {@link FuseTransport} starts the daemon on a socketpair; this module plays
  * the kernel's side of the protocol ({@link FuseSession}) and shows the result through a shadow tree
- * ({@link FuseFs}). Read-only for now: {@code viewmount -t umfusesquashfs IMAGE DIR} (squashfuse).
+ * ({@link FuseFs}): {@code viewmount -t umfusesquashfs IMAGE DIR} (squashfuse), {@code -t umfuseext2 [-o ro]}
+ * (fuse2fs, read-write), zip, archive, iso9660 and fat images read-only, {@code -t umfuse -o cmd=...}.
  */
 @Component(service = {ViewModule.class, FileSystemType.class},
         property = {ViewModule.NAME_PROPERTY + "=umfuse", "viewos.fstype=umfuse"})
@@ -43,22 +45,52 @@ public final class UmFuse implements ViewModule, FileSystemType {
 
     @Override
     public String description() {
-        return "FUSE file systems without /dev/fuse (umfusesquashfs via squashfuse; umfuse -o cmd= any libfuse3 program)";
+        return "FUSE file systems without /dev/fuse (squashfs, ext2/3/4 read-write, zip, archive, iso9660, fat;"
+                + " -o cmd= any FUSE program)";
     }
+
+    /** A file system type served by a Debian FUSE daemon. */
+    private record Kind(String program, boolean libfuse2, boolean canWrite) {
+    }
+
+    private static final Map<String, Kind> KINDS = Map.of(
+            "umfusesquashfs", new Kind("squashfuse", false, false),
+            "umfuseext2", new Kind("fuse2fs", true, true),
+            "umfuseext3", new Kind("fuse2fs", true, true),
+            "umfuseext4", new Kind("fuse2fs", true, true),
+            "umfusezip", new Kind("fuse-zip", true, false),
+            "umfusearchive", new Kind("archivemount", true, false),
+            "umfuseiso9660", new Kind("fuseiso", true, false),
+            "umfusefat", new Kind("fusefat", true, false));
 
     @Override
     public boolean handles(String fstype) {
-        return fstype.equals("umfusesquashfs") || fstype.equals("umfuse");
+        return fstype.equals("umfuse") || KINDS.containsKey(fstype);
     }
 
     @Override
     public FileSystem mount(String source, String target, String fstype, Map<String, String> options) throws Errno {
+        Kind kind = KINDS.get(fstype);
         for (String o : options.keySet()) {
-            if (!o.equals("ro") && !(o.equals("cmd") && fstype.equals("umfuse"))) {
+            if (!o.equals("ro") && !o.equals("rw") && !((o.equals("cmd") || o.equals("cmd2")) && kind == null)) {
                 throw new Errno(Errno.EINVAL, "umfuse: " + fstype + ": unknown option " + o);
             }
         }
-        List<String> argv = fstype.equals("umfuse") ? command(options.get("cmd"), source) : squashfuse(source);
+        if (options.containsKey("ro") && options.containsKey("rw")) {
+            throw new Errno(Errno.EINVAL, "umfuse: ro or rw, not both");
+        }
+        if (kind != null && !kind.canWrite() && options.containsKey("rw")) {
+            throw new Errno(Errno.EINVAL, "umfuse: " + fstype + " is read-only here");
+        }
+        if (kind == null && options.containsKey("cmd") == options.containsKey("cmd2")) {
+            throw new Errno(Errno.EINVAL, "umfuse: -t umfuse needs -o cmd='PROGRAM ... %S %M' (libfuse3)"
+                    + " or -o cmd2='PROGRAM ... %S %M' (libfuse2)");
+        }
+        boolean libfuse2 = kind != null ? kind.libfuse2() : options.containsKey("cmd2");
+        boolean readOnly = kind != null ? !kind.canWrite() || options.containsKey("ro") : !options.containsKey("rw");
+        if (kind != null) {
+            image(fstype, source);
+        }
         Path dir;
         try {
             dir = Files.createDirectory(Shadow.path(cacheDir() + "/m" + mounts.incrementAndGet()),
@@ -66,15 +98,23 @@ public final class UmFuse implements ViewModule, FileSystemType {
         } catch (IOException e) {
             throw Shadow.errno(e, "mount directory");
         }
-        Path log = dir.resolve("daemon.log");
-        String what = argv.get(0) + " " + source;
         FuseSession s = null;
+        String what = kind != null ? kind.program() + " " + source : fstype;
         try {
+            String mnt = libfuse2 ? Shadow.iso(Files.createDirectory(dir.resolve("mnt"))) : "/dev/fd/" + DAEMON_FD;
+            List<String> argv = kind != null ? daemon(kind, source, mnt, readOnly)
+                    : command(options.get(libfuse2 ? "cmd2" : "cmd"), source, mnt);
+            what = argv.get(0) + " " + source;
+            if (libfuse2) {
+                argv = withFusermount(argv);
+            }
+            Path log = dir.resolve("daemon.log");
             FuseConnection c = transport.start(argv, DAEMON_FD, log.toString());
             s = new FuseSession(c, what, TIMEOUT_MILLIS, uid(), gid());
             try {
                 s.handshake();
             } catch (Errno e) {
+                s.close(); // waits for the daemon to end, so its last words are in the log
                 throw new Errno(Errno.EIO, what + " failed at INIT" + logTail(log, e));
             }
             Fuse.Attr rootAttr = s.getattr(1);
@@ -83,7 +123,7 @@ public final class UmFuse implements ViewModule, FileSystemType {
             }
             boolean asRoot = uid() == 0;
             FuseFs[] self = new FuseFs[1];
-            FuseFs fs = new FuseFs(s, Shadow.iso(dir) + "/root", rootAttr, asRoot, () -> {
+            FuseFs fs = new FuseFs(s, Shadow.iso(dir) + "/root", rootAttr, asRoot, readOnly, what, () -> {
                 synchronized (live) {
                     live.remove(self[0]);
                 }
@@ -100,7 +140,7 @@ public final class UmFuse implements ViewModule, FileSystemType {
             }
             Shadow.deleteTree(dir);
             throw e;
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             if (s != null) {
                 s.close();
             }
@@ -112,10 +152,10 @@ public final class UmFuse implements ViewModule, FileSystemType {
     /** The descriptor the daemon gets as its /dev/fuse (a libfuse3 daemon takes "/dev/fd/3" as mountpoint). */
     private static final int DAEMON_FD = 3;
 
-    /** squashfuse in the foreground on an existing image file. */
-    private static List<String> squashfuse(String source) throws Errno {
+    /** An image file must exist (and be no directory). */
+    private static void image(String fstype, String source) throws Errno {
         if (source == null || source.isEmpty() || source.equals("none")) {
-            throw new Errno(Errno.EINVAL, "umfuse: umfusesquashfs needs an image");
+            throw new Errno(Errno.EINVAL, "umfuse: " + fstype + " needs an image");
         }
         if (!source.startsWith("/")) {
             // the core hands over an existing view path as its host path: anything else is not there
@@ -128,15 +168,84 @@ public final class UmFuse implements ViewModule, FileSystemType {
         if (Files.isDirectory(image)) {
             throw new Errno(Errno.EISDIR, "umfuse: image " + source + " is a directory");
         }
-        return List.of("squashfuse", "-f", image.toString(), "/dev/fd/" + DAEMON_FD);
+    }
+
+    /** The daemon's command line, in the foreground; libfuse2 ones on MNT (an empty private directory). */
+    private static List<String> daemon(Kind kind, String image, String mnt, boolean readOnly) {
+        List<String> a = new java.util.ArrayList<>();
+        a.add(kind.program());
+        switch (kind.program()) {
+            case "squashfuse":
+                a.addAll(List.of("-f", image, mnt));
+                break;
+            case "fuse2fs":
+                a.addAll(List.of(image, mnt, "-f", "-o", LIBFUSE2_OPTS + (readOnly ? ",ro" : "")));
+                break;
+            case "fuse-zip":
+                a.addAll(List.of("-f", "-r", "-o", LIBFUSE2_OPTS, image, mnt));
+                break;
+            case "archivemount":
+                a.addAll(List.of("-f", "-o", LIBFUSE2_OPTS + ",readonly", image, mnt));
+                break;
+            case "fuseiso":
+                a.addAll(List.of("-n", image, mnt, "-f", "-o", LIBFUSE2_OPTS));
+                break;
+            default: // fusefat: asks for ro (or rw+, "if you accept the risk")
+                a.addAll(List.of("-f", "-o", LIBFUSE2_OPTS + ",ro", image, mnt));
+                break;
+        }
+        return a;
     }
 
     /**
-     * {@code -o cmd='PROGRAM ARGS'}: any libfuse3 program, words split at blanks, {@code %S} the
-     * source and {@code %M} the mountpoint it must use (/dev/fd/3). Run it in the foreground
-     * (usually {@code -f}); a mount option string cannot hold commas.
+     * libfuse2 mounts through fusermount only with auto_unmount (else it wants /dev/fuse itself);
+     * big_writes lets it take 128 KiB writes.
      */
-    private static List<String> command(String template, String source) throws Errno {
+    private static final String LIBFUSE2_OPTS = "auto_unmount,big_writes";
+
+    /**
+     * A libfuse2 daemon runs {@code /bin/fusermount} (the path is compiled into libfuse.so.2) to get
+     * its /dev/fuse descriptor. It is started in a private mount namespace (unshare; a user namespace
+     * too when not root) where the module's stand-in is bound over /bin/fusermount: the stand-in
+     * passes the daemon's fd 3, our socketpair end, back over _FUSE_COMMFD. Nothing outside the
+     * daemon sees the bind mount.
+     */
+    private List<String> withFusermount(List<String> argv) throws Errno {
+        List<String> a = new java.util.ArrayList<>(List.of("unshare"));
+        if (uid() != 0) {
+            a.addAll(List.of("--user", "--map-root-user"));
+        }
+        a.addAll(List.of("--mount", "--propagation", "private", "/bin/sh", "-c",
+                "mount --bind \"$1\" /bin/fusermount && shift && exec \"$@\"", "sh", standIn()));
+        a.addAll(argv);
+        return a;
+    }
+
+    /** The stand-in fusermount, unpacked from the bundle into the module's private directory. */
+    private synchronized String standIn() throws Errno {
+        Path f = Shadow.path(cacheDir() + "/fusermount");
+        if (!Files.exists(f)) {
+            try (java.io.InputStream in = UmFuse.class.getResourceAsStream("fusermount")) {
+                if (in == null) {
+                    throw new Errno(Errno.EIO, "umfuse: the fusermount stand-in is missing from the bundle");
+                }
+                Files.copy(in, f);
+                Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rwxr-xr-x"));
+            } catch (IOException e) {
+                throw Shadow.errno(e, "fusermount stand-in");
+            }
+        }
+        return Shadow.iso(f);
+    }
+
+    /**
+     * {@code -o cmd='PROGRAM ARGS'} (libfuse3) or {@code -o cmd2=...} (libfuse2): any FUSE program,
+     * words split at blanks, {@code %S} the source and {@code %M} the mountpoint it must use
+     * (/dev/fd/3 for libfuse3; an empty directory for libfuse2, which fusermount "mounts"). Run it in
+     * the foreground (usually {@code -f}; libfuse2 ones with {@code -o auto_unmount}); a mount option
+     * string cannot hold commas.
+     */
+    private static List<String> command(String template, String source, String mnt) throws Errno {
         if (template == null || template.isBlank()) {
             throw new Errno(Errno.EINVAL, "umfuse: -t umfuse needs -o cmd='PROGRAM ... %S %M'");
         }
@@ -144,7 +253,7 @@ public final class UmFuse implements ViewModule, FileSystemType {
         boolean mountpoint = false;
         for (String w : template.strip().split("\\s+")) {
             mountpoint |= w.contains("%M");
-            argv.add(w.replace("%S", source == null ? "" : source).replace("%M", "/dev/fd/" + DAEMON_FD));
+            argv.add(w.replace("%S", source == null ? "" : source).replace("%M", mnt));
         }
         if (!mountpoint) {
             throw new Errno(Errno.EINVAL, "umfuse: cmd must name the mountpoint as %M");
@@ -152,14 +261,19 @@ public final class UmFuse implements ViewModule, FileSystemType {
         return argv;
     }
 
-    /** ": LAST LOG LINE" of the daemon, or the error when it said nothing. */
+    /** ": LAST TWO LOG LINES" of the daemon (on one line), or the error when it said nothing. */
     private static String logTail(Path log, Errno e) {
         try {
-            List<String> lines = Files.readAllLines(log);
-            for (int i = lines.size() - 1; i >= 0; i--) {
-                if (!lines.get(i).isBlank()) {
-                    return ": " + lines.get(i).strip();
+            List<String> lines = Files.readAllLines(log, java.nio.charset.StandardCharsets.ISO_8859_1);
+            List<String> last = new java.util.ArrayList<>();
+            for (int i = lines.size() - 1; i >= 0 && last.size() < 2; i--) {
+                String l = lines.get(i).strip();
+                if (!l.isEmpty() && !l.startsWith("fuse: failed to unmount")) {
+                    last.add(0, l);
                 }
+            }
+            if (!last.isEmpty()) {
+                return ": " + String.join(" ", last);
             }
         } catch (IOException | RuntimeException x) {
             // no log
@@ -211,13 +325,34 @@ public final class UmFuse implements ViewModule, FileSystemType {
         }
     }
 
-    @Deactivate
-    void deactivate() {
+    /**
+     * The launcher exits soon after the view ends (it gives the framework about a second to stop):
+     * a JVM shutdown hook makes sure every writable mount is written back and its daemon has stored
+     * everything (DESTROY) first. Removed when the module goes.
+     */
+    private final Thread flushAtExit = new Thread(this::closeAll, "umfuse-flush-at-exit");
+
+    @Activate
+    void activate() {
+        Runtime.getRuntime().addShutdownHook(flushAtExit);
+    }
+
+    private void closeAll() {
         List<FuseFs> all;
         synchronized (live) {
             all = List.copyOf(live);
         }
-        all.forEach(FuseFs::unmount);
+        all.forEach(FuseFs::close);
+    }
+
+    @Deactivate
+    void deactivate() {
+        closeAll();
+        try {
+            Runtime.getRuntime().removeShutdownHook(flushAtExit);
+        } catch (IllegalStateException e) {
+            // the JVM is exiting: the hook runs (and finds nothing left)
+        }
         String c = cacheDir;
         if (c != null) {
             Shadow.deleteTree(Shadow.path(c));

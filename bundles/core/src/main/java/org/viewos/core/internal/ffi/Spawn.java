@@ -78,9 +78,11 @@ public final class Spawn {
                         o.getValue().flags(), 0644), "posix_spawn_file_actions_addopen " + o.getValue().path());
             }
             for (Map.Entry<Integer, Integer> m : dups.entrySet()) {
-                // dup2 clears close-on-exec on the copy; the original goes
+                // dup2 clears close-on-exec on the copy; the original goes, unless the child opened it
+                // itself (dup(1, 2) after open(1, log): stdout must stay)
                 Native.checkZero(Native.LIBC.posix_spawn_file_actions_adddup2(a, m.getKey(), m.getValue()), "adddup2");
-                if (!m.getKey().equals(m.getValue()) && !dups.containsValue(m.getKey())) {
+                if (!m.getKey().equals(m.getValue()) && !dups.containsValue(m.getKey())
+                        && !opens.containsKey(m.getKey())) {
                     Native.LIBC.posix_spawn_file_actions_addclose(a, m.getKey());
                 }
             }
