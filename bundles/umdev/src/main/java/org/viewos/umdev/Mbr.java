@@ -213,6 +213,16 @@ final class Mbr implements Device, Storage {
     }
 
     @Override
+    public org.viewos.core.api.VirtualFile.Backing backing(int unit) {
+        if (unit == 0) {
+            return new org.viewos.core.api.VirtualFile.Backing(image.toString(), 0, size);
+        }
+        long[][] p = parts;
+        return unit < p.length && p[unit] != null
+                ? new org.viewos.core.api.VirtualFile.Backing(image.toString(), p[unit][0], p[unit][1]) : null;
+    }
+
+    @Override
     public OpenFile open(int unit, int flags) throws Errno {
         if (unit == 0) {
             return new BlockFile(this, 0, size, readOnly, this::rescan);

@@ -184,6 +184,11 @@ public final class UmDev implements ViewModule, FileSystemType {
                 }
 
                 @Override
+                public Backing backing() {
+                    return dev.backing(u);
+                }
+
+                @Override
                 public OpenFile open(int flags) throws Errno {
                     if (ro && (flags & O_ACCMODE) != O_RDONLY) {
                         throw new Errno(Errno.EROFS);

@@ -72,9 +72,14 @@ public final class UmFuse implements ViewModule, FileSystemType {
     public FileSystem mount(String source, String target, String fstype, Map<String, String> options) throws Errno {
         Kind kind = KINDS.get(fstype);
         for (String o : options.keySet()) {
-            if (!o.equals("ro") && !o.equals("rw") && !((o.equals("cmd") || o.equals("cmd2")) && kind == null)) {
+            boolean offset = o.equals("offset") && kind != null && kind.program().equals("fuse2fs");
+            if (!o.equals("ro") && !o.equals("rw") && !offset && !((o.equals("cmd") || o.equals("cmd2")) && kind == null)) {
                 throw new Errno(Errno.EINVAL, "umfuse: " + fstype + ": unknown option " + o);
             }
+        }
+        String offset = options.get("offset");
+        if (offset != null && !offset.matches("[0-9]{1,18}")) {
+            throw new Errno(Errno.EINVAL, "umfuse: bad offset '" + offset + "'");
         }
         if (options.containsKey("ro") && options.containsKey("rw")) {
             throw new Errno(Errno.EINVAL, "umfuse: ro or rw, not both");
@@ -102,7 +107,7 @@ public final class UmFuse implements ViewModule, FileSystemType {
         String what = kind != null ? kind.program() + " " + source : fstype;
         try {
             String mnt = libfuse2 ? Shadow.iso(Files.createDirectory(dir.resolve("mnt"))) : "/dev/fd/" + DAEMON_FD;
-            List<String> argv = kind != null ? daemon(kind, source, mnt, readOnly)
+            List<String> argv = kind != null ? daemon(kind, source, mnt, readOnly, offset)
                     : command(options.get(libfuse2 ? "cmd2" : "cmd"), source, mnt);
             what = argv.get(0) + " " + source;
             if (libfuse2) {
@@ -171,7 +176,7 @@ public final class UmFuse implements ViewModule, FileSystemType {
     }
 
     /** The daemon's command line, in the foreground; libfuse2 ones on MNT (an empty private directory). */
-    private static List<String> daemon(Kind kind, String image, String mnt, boolean readOnly) {
+    private static List<String> daemon(Kind kind, String image, String mnt, boolean readOnly, String offset) {
         List<String> a = new java.util.ArrayList<>();
         a.add(kind.program());
         switch (kind.program()) {
@@ -179,7 +184,9 @@ public final class UmFuse implements ViewModule, FileSystemType {
                 a.addAll(List.of("-f", image, mnt));
                 break;
             case "fuse2fs":
-                a.addAll(List.of(image, mnt, "-f", "-o", LIBFUSE2_OPTS + (readOnly ? ",ro" : "")));
+                // offset=: a partition of a disk image (a umdev device as the mount source)
+                a.addAll(List.of(image, mnt, "-f", "-o", LIBFUSE2_OPTS + (readOnly ? ",ro" : "")
+                        + (offset != null ? ",offset=" + offset : "")));
                 break;
             case "fuse-zip":
                 a.addAll(List.of("-f", "-r", "-o", LIBFUSE2_OPTS, image, mnt));

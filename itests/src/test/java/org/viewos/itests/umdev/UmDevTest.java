@@ -70,9 +70,11 @@ public class UmDevTest {
         Path dir = Launcher.workDir("mbr");
         sh(dir, "truncate -s 64M disk.img && printf 'label: dos\\n,20M,83\\n,10M,83\\n,,5\\n,5M,83\\n,5M,83\\n'"
                 + " | sfdisk -q disk.img && head -c 1234567 /dev/urandom > payload");
+        String md5 = sh(dir, "md5sum < payload | cut -c1-32").strip();
         String native_ = sh(dir, "sfdisk -l disk.img | sed -n '/^Device/,$p' | sed 's/disk.img/DEV/'");
         Launcher.Result r = Launcher.bash(dir, String.join("\n",
                 "um_add_service umdev && viewmount -t umdevmbr disk.img /dev/hda || exit 1",
+                "viewmount -t umdevramdisk -o size=4M none /dev/ram7 || exit 1",
                 "stat -c '%n %F %t:%T' /dev/hda /dev/hda1 /dev/hda2 /dev/hda3 /dev/hda5 /dev/hda6",
                 "stat /dev/hda4 /dev/hda7 >/dev/null 2>&1; echo missing=$?",
                 "sfdisk -l /dev/hda | sed -n '/^Device/,$p' | sed 's#/dev/hda#DEV#'",
@@ -81,6 +83,11 @@ public class UmDevTest {
                 "debugfs -w -R 'write payload payload' /dev/hda1 >/dev/null 2>&1",
                 "dd if=/dev/zero of=/dev/hda5 bs=1M count=6 status=none; echo dd=$?",
                 "dd if=/dev/hda5 bs=1M status=none | wc -c",
+                // devices compose with umfuse: fuse2fs on the partition (the image at its offset)
+                "um_add_service umfuse && mkdir -p mnt && viewmount -t umfuseext2 -o rw /dev/hda1 mnt || exit 1",
+                "cat mnt/payload | md5sum | cut -c1-32; echo 'through umfuse' > mnt/fused.txt; mkdir mnt/dir",
+                "viewumount mnt; echo fuse-umount=$?",
+                "viewmount -t umfuseext2 /dev/ram7 mnt 2>&1 | grep -o 'Block device required (/dev/ram7 is not held by a host file'",
                 "python3 -c \"import os,errno\nf=os.open('/dev/hda2', os.O_RDWR)\n"
                         + "try: os.pwrite(f, b'x', 10*1024*1024)\nexcept OSError as e: print(errno.errorcode[e.errno])\n"
                         + "import fcntl\ntry: fcntl.ioctl(f, 0x5401, bytes(64))\nexcept OSError as e: print(errno.errorcode[e.errno])\"",
@@ -91,11 +98,15 @@ public class UmDevTest {
                 "/dev/hda2 block special file 3:2", "/dev/hda3 block special file 3:3",
                 "/dev/hda5 block special file 3:5", "/dev/hda6 block special file 3:6",
                 "missing=1") + "\n" + native_ + String.join("\n",
-                "20971520", "5242880", "mkfs-ok", "dd=1", "5242880", "ENOSPC", "ENOTTY", "umount=0", ""),
+                "20971520", "5242880", "mkfs-ok", "dd=1", "5242880", md5, "fuse-umount=0",
+                "Block device required (/dev/ram7 is not held by a host file",
+                "ENOSPC", "ENOTTY", "umount=0", ""),
                 r.out());
         // from outside: the partition holds a clean ext2 with the file written in the view
         sh(dir, "dd if=disk.img of=p1.img bs=512 skip=2048 count=40960 status=none");
         sh(dir, "e2fsck -fn p1.img");
+        assertEquals("through umfuse\n", sh(dir, "debugfs -R 'cat fused.txt' p1.img 2>/dev/null"));
+        assertTrue(sh(dir, "debugfs -R 'ls -l' p1.img 2>/dev/null").contains(" dir"));
         assertEquals(Files.size(dir.resolve("payload")),
                 sh(dir, "debugfs -R 'cat payload' p1.img 2>/dev/null | cmp - payload && echo ok").contains("ok") ? 1234567L : -1L);
         // the logical partition was zeroed, its neighbours were not touched

@@ -19,6 +19,19 @@ public interface VirtualFile {
      */
     OpenFile open(int flags) throws Errno;
 
+    /**
+     * Where the bytes of this file really are, when a host file holds them (a partition of a disk
+     * image: the image at the partition's offset): mounting the file then mounts that part of the
+     * host file (e.g. umfuse's fuse2fs with {@code offset=}). Null: no host file does.
+     */
+    default Backing backing() {
+        return null;
+    }
+
+    /** A window of a host file. */
+    record Backing(String hostPath, long offset, long length) {
+    }
+
     /** File type bits of {@link FileStat#mode()}. */
     int S_IFMT = 0170000, S_IFREG = 0100000, S_IFCHR = 0020000, S_IFBLK = 0060000, S_IFDIR = 0040000;
     /** Open flags a module may look at. */

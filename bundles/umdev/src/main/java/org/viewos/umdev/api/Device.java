@@ -32,6 +32,11 @@ public interface Device {
      */
     OpenFile open(int unit, int flags) throws Errno;
 
+    /** The host file window holding a unit's bytes (see {@code VirtualFile.backing}), or null. */
+    default org.viewos.core.api.VirtualFile.Backing backing(int unit) {
+        return null;
+    }
+
     /** The mount is removed: nothing of it is open any more; store what is pending. */
     default void close() {
     }

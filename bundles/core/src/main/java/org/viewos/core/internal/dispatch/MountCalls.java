@@ -59,7 +59,16 @@ final class MountCalls {
                     && new File(r.hostPath()).getParentFile() != null && new File(r.hostPath()).getParentFile().isDirectory())) {
                 throw new Errno(Errno.ENOENT, "mount point " + r.viewPath() + " does not exist");
             }
-            view.userMount(sourcePath(t, source, mounts), r.viewPath(), fstype, data);
+            String src = sourcePath(t, source, mounts);
+            if (src == org.viewos.core.api.FileSystem.VIRTUAL) {
+                // a device of the view as the source: mount the part of a host file behind it
+                var b = backing(t, source, mounts);
+                src = b.hostPath();
+                if (b.offset() > 0) {
+                    data = data.isEmpty() ? "offset=" + b.offset() : data + ",offset=" + b.offset();
+                }
+            }
+            view.userMount(src, r.viewPath(), fstype, data);
         } catch (Errno err) {
             view.noteError(t.tgid(), ControlCall.oneLine(err.getMessage())); // viewmount fetches it to print
             throw err;
@@ -91,6 +100,22 @@ final class MountCalls {
         }
         String host = where.resolve(t, source, mounts, true).hostPath();
         return absolute || new File(host).exists() ? host : source;
+    }
+
+    /** The host file window behind a virtual source: ENOTBLK when no host file holds it. */
+    private org.viewos.core.api.VirtualFile.Backing backing(Tracee t, String source, MountTable mounts) throws Errno {
+        Resolution r = where.resolve(t, source, mounts, true);
+        var m = r.lookup().mount();
+        org.viewos.core.api.VirtualFile.Backing b;
+        try {
+            b = m.fs().virtualFile(m.relative(r.viewPath())).backing();
+        } catch (RuntimeException e) {
+            throw new Errno(Errno.EIO, "module " + m.module() + ": " + e);
+        }
+        if (b == null) {
+            throw new Errno(Errno.ENOTBLK, source + " is not held by a host file (a RAM disk?): it cannot be mounted");
+        }
+        return b;
     }
 
     void umount(Call c, MountTable mounts) throws Errno {
