@@ -52,7 +52,7 @@ public class UmDevTest {
                 "mkfs.ext2 -q -L ramfs /dev/ram0 && echo mkfs-ok",
                 "debugfs -w -R 'write data data' /dev/ram0 >/dev/null 2>&1; debugfs -R 'cat data' /dev/ram0 2>/dev/null | cmp - data && echo stored",
                 "e2fsck -fn /dev/ram0 >/dev/null 2>&1; echo fsck=$?",
-                "exec 3</dev/ram0; viewumount /dev/ram0; echo busy=$?; exec 3<&-",
+                "exec 3</dev/ram0; readlink /proc/$$/fd/3; stat -L -c %t:%T /dev/fd/3; viewumount /dev/ram0; echo busy=$?; exec 3<&-",
                 "viewumount /dev/ram0; echo umount=$?; ls /dev/ram0 2>/dev/null; echo gone=$?"));
         assertEquals("stderr: " + r.err(), 0, r.status());
         assertEquals(String.join("\n",
@@ -61,7 +61,7 @@ public class UmDevTest {
                 "block special file 1:0 16777216", "16777216", "512", "0",
                 "same",
                 "b'XYZ' 16777216 b''", "shared offset 1234",
-                "mkfs-ok", "stored", "fsck=0", "busy=1", "umount=0", "gone=2", ""), r.out());
+                "mkfs-ok", "stored", "fsck=0", "/dev/ram0", "1:0", "busy=1", "umount=0", "gone=2", ""), r.out());
         assertTrue("viewumount of a busy device says so: " + r.err(), r.err().contains("busy"));
     }
 

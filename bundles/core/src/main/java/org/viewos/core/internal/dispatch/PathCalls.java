@@ -98,6 +98,10 @@ final class PathCalls {
                 virtual(c, e, r, flags);
                 return;
             }
+            if (r.lookup() == null && (e.name().equals("readlink") || e.name().equals("readlinkat"))
+                    && r.viewPath().startsWith("/proc/") && placeholderLink(c, e, r.viewPath())) {
+                return;
+            }
             if (r.lookup() != null && r.lookup().hostPath() == FileSystem.DONE) {
                 c.finish(0); // the module carried the call out itself
                 return;
@@ -195,6 +199,27 @@ final class PathCalls {
             default -> throw new Errno(Errno.ENOSYS, e.name() + " on a virtual file");
         }
         c.finish(0);
+    }
+
+    /** readlink of /proc/PID/fd/N on a virtual file's placeholder: the virtual file's path. */
+    private boolean placeholderLink(Call c, Entry e, String viewPath) throws Errno {
+        if (files.isEmpty()) {
+            return false;
+        }
+        String target = Native.readlink(viewPath);
+        String v = target == null ? null : org.viewos.core.internal.vfs.Placeholders.viewPathOf(target);
+        if (v == null) {
+            return false;
+        }
+        int bufArg = e.name().equals("readlink") ? 1 : 2;
+        long size = c.regs().arg(bufArg + 1);
+        byte[] b = v.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        int n = (int) Math.min(b.length, Math.max(size, 0));
+        if (n > 0 && c.scratch().write(c.tid(), c.regs().arg(bufArg), b, n) != n) {
+            throw new Errno(Errno.EFAULT);
+        }
+        c.finish(n);
+        return true;
     }
 
     private void openVirtual(Call c, Entry e, org.viewos.core.api.VirtualFile vf, org.viewos.core.internal.vfs.Mount m,

@@ -138,6 +138,9 @@ final class VirtualFiles {
             }
         }
         entries.put(id, en);
+        if (viewPath.startsWith("/")) {
+            org.viewos.core.internal.vfs.Placeholders.add(ph, viewPath);
+        }
         return en;
     }
 
@@ -226,6 +229,7 @@ final class VirtualFiles {
         } catch (RuntimeException ex) {
             LOG.warning("viewos: module " + e.mount.module() + " failed to close " + e.viewPath + ": " + ex);
         }
+        org.viewos.core.internal.vfs.Placeholders.remove(e.placeholder);
         try {
             Files.deleteIfExists(Path.of(e.placeholder));
         } catch (IOException ex) {

@@ -104,6 +104,9 @@ public final class PathResolver {
                         continue;
                     }
                     String v = mounts.viewOf(host);
+                    if (v == null) {
+                        v = Placeholders.viewPathOf(host); // an open virtual file: itself again
+                    }
                     target = v != null ? v : host;
                 } else {
                     target = Native.readlink(view);

@@ -1,0 +1,119 @@
+package org.viewos.itests.umnet;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.viewos.itests.modules.Launcher;
+
+/**
+ * umnet: two views, each with its own liblwipv6 stack on one real vde_switch, talk TCP and UDP
+ * over IPv4 and IPv6 with unmodified programs (python3 http.server, curl, python sockets); the
+ * host's interfaces never see their addresses.
+ */
+public class UmNetTest {
+    private Path dir;
+    private long switchPid = -1;
+
+    @Before
+    public void startSwitch() throws Exception {
+        dir = Launcher.workDir("net");
+        for (String r : new String[] {"server.py", "client.py"}) {
+            try (InputStream in = getClass().getResourceAsStream("/net/" + r)) {
+                Files.write(dir.resolve(r), in.readAllBytes());
+            }
+        }
+        Process sw = new ProcessBuilder("vde_switch", "-s", dir.resolve("sw").toString(), "-M",
+                dir.resolve("mgmt").toString(), "-d", "-p", dir.resolve("sw.pid").toString())
+                .redirectErrorStream(true).start();
+        assertTrue(sw.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, sw.exitValue());
+        for (int i = 0; i < 100 && !Files.exists(dir.resolve("sw.pid")); i++) {
+            Thread.sleep(20);
+        }
+        switchPid = Long.parseLong(Files.readString(dir.resolve("sw.pid")).strip());
+    }
+
+    @After
+    public void stopSwitch() {
+        if (switchPid > 0) {
+            ProcessHandle.of(switchPid).ifPresent(ProcessHandle::destroy); // the switch we started
+        }
+    }
+
+    private String stack(String v4, String v6) {
+        return "um_add_service umnet && viewmount -t umnetlwipv6 -o vd0=vde://" + dir.resolve("sw")
+                + ",addr=" + v4 + ",addr=" + v6 + " none /dev/net/lwip || exit 1\n";
+    }
+
+    @Test
+    public void twoViewsTalkTcpAndUdpOverIpv4AndIpv6() throws Exception {
+        byte[] big = new byte[30 << 20];
+        new Random(7).nextBytes(big);
+        Files.write(dir.resolve("big.bin"), big);
+        StringBuilder small = new StringBuilder();
+        for (int i = 0; i < 2000; i++) {
+            small.append("line ").append(i).append('\n');
+        }
+        Files.writeString(dir.resolve("small.txt"), small.toString());
+        String md5 = host("md5sum < big.bin | cut -c1-32").strip();
+        Path ready = dir.resolve("ready"), stop = dir.resolve("stop");
+        Process a = Launcher.start(dir, null, "bash", "-c",
+                stack("10.0.0.1/24", "fd00::1/64") + "mstack /dev/net/lwip python3 server.py " + ready + " " + stop);
+        for (int i = 0; i < 1500 && !Files.exists(ready) && a.isAlive(); i++) {
+            Thread.sleep(20);
+        }
+        assertTrue("view A listens", Files.exists(ready));
+        Launcher.Result b;
+        try {
+            b = Launcher.bash(dir, stack("10.0.0.2/24", "fd00::2/64") + String.join("\n",
+                    "mstack /dev/net/lwip curl -s -o got4 http://10.0.0.1:8000/big.bin; echo curl4=$?",
+                    "md5sum < got4 | cut -c1-32",
+                    "mstack /dev/net/lwip curl -s -g -o got6 'http://[fd00::1]:8001/big.bin'; echo curl6=$?",
+                    "md5sum < got6 | cut -c1-32",
+                    "mstack /dev/net/lwip python3 client.py",
+                    // without mstack the host's stack: view A's address is not there
+                    "curl -s -m 3 http://10.0.0.1:8000/small.txt >/dev/null; echo host-stack=$?"));
+        } finally {
+            Files.writeString(stop, "");
+        }
+        assertTrue(a.waitFor(60, TimeUnit.SECONDS));
+        assertEquals("view B: " + b.err(), 0, b.status());
+        assertEquals(String.join("\n", "curl4=0", md5, "curl6=0", md5, "connections 40", "udp v4 50", "udp v6 50",
+                "recv on empty: EAGAIN", "select [True]", "poll [True]", "epoll [True]", "names 10.0.0.2"),
+                b.out().substring(0, b.out().lastIndexOf("\nhost-stack=")));
+        assertFalse("the host stack cannot reach the view's network: " + b.out(), b.out().contains("host-stack=0"));
+        assertEquals(0, a.exitValue());
+        String hostAddrs = host("ip -o addr");
+        assertFalse(hostAddrs, hostAddrs.contains("10.0.0.1/") || hostAddrs.contains("fd00::1/"));
+    }
+
+    @Test
+    public void nullAndCurrentStacks() throws Exception {
+        Launcher.Result r = Launcher.bash(dir, String.join("\n",
+                "um_add_service umnet || exit 1",
+                "viewmount -t umnetnull none /dev/net/null && viewmount -t umnetcurrent none /dev/net/host || exit 1",
+                "mstack /dev/net/null python3 -c \"import socket, errno\ntry: socket.socket()\n"
+                        + "except OSError as e: print(errno.errorcode[e.errno])\"",
+                "mstack /dev/net/host python3 -c \"import socket\ns = socket.socket(); print(s.connect_ex(('127.0.0.1', 1)))\"",
+                "mstack /dev/net/none true 2>/dev/null; echo nostack=$?"));
+        assertEquals("stderr: " + r.err(), 0, r.status());
+        assertEquals("EAFNOSUPPORT\n111\nnostack=1\n", r.out());
+    }
+
+    private String host(String script) throws Exception {
+        Process p = new ProcessBuilder("bash", "-c", script).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        return out;
+    }
+}

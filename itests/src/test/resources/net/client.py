@@ -1,0 +1,67 @@
+# View B: many TCP connections at once, UDP echoes over IPv4 and IPv6, and poll/select/epoll
+# mixing a virtual socket with a pipe, against server.py in view A.
+import errno, hashlib, os, select, socket, sys, threading
+
+want = hashlib.md5(open('small.txt', 'rb').read()).hexdigest()
+ok = []
+
+def fetch(i):
+    fam, host, port = (socket.AF_INET, '10.0.0.1', 8000) if i % 2 else (socket.AF_INET6, 'fd00::1', 8001)
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.connect((host, port))
+    s.sendall(b'GET /small.txt HTTP/1.0\r\nHost: x\r\n\r\n')
+    data = b''
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    s.close()
+    body = data.split(b'\r\n\r\n', 1)[1]
+    if hashlib.md5(body).hexdigest() == want:
+        ok.append(i)
+
+threads = [threading.Thread(target=fetch, args=(i,)) for i in range(40)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print('connections', len(ok))
+
+for fam, addr in ((socket.AF_INET, ('10.0.0.1', 9000)), (socket.AF_INET6, ('fd00::1', 9001))):
+    u = socket.socket(fam, socket.SOCK_DGRAM)
+    got = 0
+    for n in range(50):
+        msg = os.urandom(1 + n * 20)
+        u.sendto(msg, addr)
+        data, peer = u.recvfrom(65536)
+        got += data == msg
+    print('udp', 'v4' if fam == socket.AF_INET else 'v6', got)
+
+# readiness: a pipe that never becomes ready beside a UDP socket that does
+r, w = os.pipe()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.setblocking(False)
+try:
+    u.recv(10)
+    print('recv on empty: no error')
+except BlockingIOError:
+    print('recv on empty: EAGAIN')
+u.sendto(b'ping', ('10.0.0.1', 9000))
+rl, _, _ = select.select([r, u], [], [], 10)
+print('select', [x is u for x in rl])
+u.recv(10)
+p = select.poll()
+p.register(r, select.POLLIN)
+p.register(u, select.POLLIN)
+u.sendto(b'ping', ('10.0.0.1', 9000))
+ev = p.poll(10000)
+print('poll', [fd == u.fileno() for fd, _ in ev])
+u.recv(10)
+e = select.epoll()
+e.register(r, select.EPOLLIN)
+e.register(u.fileno(), select.EPOLLIN)
+u.sendto(b'ping', ('10.0.0.1', 9000))
+ev = e.poll(10)
+print('epoll', [fd == u.fileno() for fd, _ in ev])
+print('names', u.getsockname()[0])
