@@ -38,11 +38,34 @@ class BinfmtFs implements FileSystem {
     BinfmtFs(String prefix) throws Errno {
         this.prefix = prefix;
         try {
-            dir = Files.createTempDirectory("viewos-binfmt-");
+            removeStale();
+            dir = Files.createTempDirectory("viewos-binfmt-" + ProcessHandle.current().pid() + "-");
             Files.createFile(dir.resolve("register"));
             Files.createFile(dir.resolve("status"));
         } catch (IOException e) {
             throw new Errno(Errno.EIO, "umbinfmt: cannot make its directory: " + e.getMessage());
+        }
+    }
+
+    /** Directories left by daemons that were killed (named viewos-binfmt-PID-...). */
+    private static void removeStale() {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try (Stream<Path> s = Files.list(tmp)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String n = p.getFileName().toString();
+                if (!n.startsWith("viewos-binfmt-")) {
+                    continue;
+                }
+                String[] parts = n.split("-");
+                if (parts.length >= 4 && parts[2].matches("[0-9]+")
+                        && ProcessHandle.of(Long.parseLong(parts[2])).isEmpty()) {
+                    try (Stream<Path> w = Files.walk(p)) {
+                        w.sorted(Comparator.reverseOrder()).forEach(q -> q.toFile().delete());
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.fine("umbinfmt: cleaning " + tmp + ": " + e);
         }
     }
 
