@@ -28,7 +28,7 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
     static final int SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3;
     static final int QUEUE_LIMIT = 1 << 20;
     static final int CHUNK = 1460;
-    private static final int MAX_RECV = 65535, ADDR = 128;
+    private static final int MAX_RECV = 65535;
     private static final int EISCONN = 106, ECONNREFUSED = 111, EALREADY = 114, ESHUTDOWN = 108,
             ECONNABORTED = 103, EOPNOTSUPP = 95, EDESTADDRREQ = 89, ENOPROTOOPT = 92;
     private static final int IPPROTO_TCP = 6, TCP_NODELAY = 1, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26,
@@ -236,23 +236,6 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
     private void ensureBound(byte[] ip) throws Errno {
         if (local == null && inet()) {
             bindEphemeral(ip);
-        }
-    }
-
-    private byte[] name(long fn, String call) throws Errno {
-        long p = lw.na.malloc(ADDR + 8);
-        enter();
-        try {
-            lw.writeInt(p + ADDR, ADDR);
-            int rc = lw.icall(fn, fd, p, p + ADDR);
-            if (rc < 0) {
-                throw failure(lw.errno(), call);
-            }
-            int len = Math.min(lw.readInt(p + ADDR), ADDR);
-            return lw.na.read(p, len);
-        } finally {
-            leave();
-            lw.na.free(p);
         }
     }
 

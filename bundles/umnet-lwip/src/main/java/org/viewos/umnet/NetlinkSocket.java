@@ -130,18 +130,7 @@ final class NetlinkSocket extends SocketBase {
 
     @Override
     public byte[] localAddress() throws Errno {
-        long p = lw.na.malloc(32);
-        enter();
-        try {
-            lw.writeInt(p + 16, 12);
-            if (lw.icall(lw.getsockname, fd, p, p + 16) < 0) {
-                throw failure(lw.errno(), "getsockname");
-            }
-            return lw.na.read(p, 12);
-        } finally {
-            leave();
-            lw.na.free(p);
-        }
+        return trim(name(lw.getsockname, "getsockname"), 12);
     }
 
     @Override

@@ -14,6 +14,7 @@ import org.viewos.core.api.SocketFile;
 abstract class SocketBase implements SocketFile {
     static final int SOL_SOCKET = 1, SO_TYPE = 3, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8,
             SO_PROTOCOL = 38, SO_DOMAIN = 39;
+    static final int ADDR = 128;
     static final int MSG_PEEK = 0x2, MSG_TRUNC = 0x20, MSG_OOB = 0x1;
 
     final LwipStack stack;
@@ -104,6 +105,24 @@ abstract class SocketBase implements SocketFile {
 
     Errno gone() {
         return new Errno(Errno.ENETDOWN, "the stack was unmounted");
+    }
+
+    /** lwip's getsockname or getpeername, as lwip answers it. */
+    final byte[] name(long fn, String call) throws Errno {
+        long p = lw.na.malloc(ADDR + 8);
+        enter();
+        try {
+            lw.writeInt(p + ADDR, ADDR);
+            int rc = lw.icall(fn, fd, p, p + ADDR);
+            if (rc < 0) {
+                throw failure(lw.errno(), call);
+            }
+            int len = Math.min(lw.readInt(p + ADDR), ADDR);
+            return lw.na.read(p, len);
+        } finally {
+            leave();
+            lw.na.free(p);
+        }
     }
 
     /** The stack is going away: never call lwip for this socket again; wake whoever waits. */
