@@ -374,7 +374,7 @@ final class LwipStack implements NetworkStack {
 
     /**
      * Removes the stack: its sockets give ENETDOWN from now on (never reaching lwip again), the ones
-     * no thread is using are closed in lwip first, then lwip frees the stack and its threads.
+     * no thread is using are closed in lwip first, then its interfaces go down.
      */
     void free() {
         synchronized (this) {
@@ -397,9 +397,11 @@ final class LwipStack implements NetworkStack {
         SocketBase.BIG.lock();
         try {
             for (long netif : netifs.values()) {
-                lw.icall(lw.ifdown, netif); // no more frames in while lwip tears the stack down
+                lw.icall(lw.ifdown, netif); // no more frames in or out
             }
-            lw.call(lw.stackFree, stack);
+            // lwip_stack_free is not called: in liblwipv6 1.5a it races with the stack's own threads
+            // and crashed the daemon at the end of views; the stack's memory and threads stay
+            // (idle, its interfaces down) until the daemon exits
         } finally {
             SocketBase.BIG.unlock();
         }

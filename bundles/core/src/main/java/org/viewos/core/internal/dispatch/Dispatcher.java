@@ -99,6 +99,11 @@ public final class Dispatcher {
         this.watchdog = w;
     }
 
+    /** How the tracer covers a descriptor number at a syscall-exit stop (a number nobody predicted). */
+    public void fdCoverAtExit(java.util.function.BiPredicate<Tracee, Integer> cover) {
+        fds.coverAtExit(cover);
+    }
+
     /** Whether an open virtual file of mount {@code m} is still held by a process of the view. */
     public boolean busy(org.viewos.core.internal.vfs.Mount m) {
         return files.busy(m);

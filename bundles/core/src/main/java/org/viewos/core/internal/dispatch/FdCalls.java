@@ -54,6 +54,23 @@ final class FdCalls {
         this.sockets = sockets;
     }
 
+    private BiPredicate<Tracee, Integer> coverAtExit = (t, fd) -> false;
+
+    void coverAtExit(BiPredicate<Tracee, Integer> c) {
+        this.coverAtExit = c;
+    }
+
+    /**
+     * At the exit of a call that made a virtual file's descriptor: makes sure the process's filter
+     * watches the number it got (another thread may have taken the predicted one).
+     */
+    void coveredAtExit(Tracee t, long fd) {
+        if (fd >= 0 && !t.coversFd((int) fd) && !coverAtExit.test(t, (int) fd)) {
+            java.util.logging.Logger.getLogger(FdCalls.class.getName()).warning("viewos: descriptor " + fd
+                    + " of a virtual file is not watched in process " + t.tgid());
+        }
+    }
+
     void cover(BiPredicate<Tracee, Integer> cover) {
         this.cover = cover;
     }

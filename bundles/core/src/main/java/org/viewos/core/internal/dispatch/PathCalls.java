@@ -245,9 +245,8 @@ final class PathCalls {
         t.atExit(res -> {
             if (res < 0) {
                 files.collect();
-            } else if (!t.coversFd((int) res)) {
-                LOG.warning("viewos: virtual file " + viewPath + " got descriptor " + res
-                        + " which the filter of process " + t.tgid() + " does not watch");
+            } else {
+                fds.coveredAtExit(t, res);
             }
             return res;
         });

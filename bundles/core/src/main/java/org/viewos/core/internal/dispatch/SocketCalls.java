@@ -117,6 +117,8 @@ final class SocketCalls {
         t.atExit(res -> {
             if (res < 0) {
                 files.collect();
+            } else {
+                fds.coveredAtExit(t, res);
             }
             return res;
         });

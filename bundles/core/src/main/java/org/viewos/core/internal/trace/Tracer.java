@@ -56,6 +56,7 @@ public final class Tracer {
         dispatcher.attach(this::tids);
         dispatcher.attacher(this::attachProcess);
         dispatcher.fdCover(this::coverFd);
+        dispatcher.fdCoverAtExit(this::coverFdAtExit);
         dispatcher.watchdog(this::takeWatchdogErrno);
     }
 
@@ -72,7 +73,7 @@ public final class Tracer {
             return false;
         }
         java.util.BitSet want = (java.util.BitSet) t.group.vfds.clone();
-        want.set(fd);
+        want.set(fd, fd + 4); // a few ahead: another thread may take the number meanwhile
         byte[] prog = SeccompFilter.fds(SyscallTable.x86_64(), want);
         long fprog = writeProgram(t, saved.sp(), prog);
         long r = fprog == 0 ? -14 : new Injection(t, saved).call(SyscallTable.x86_64().number("seccomp"), 1,
@@ -539,6 +540,36 @@ public final class Tracer {
             }
             return false;
         }
+    }
+
+    /**
+     * At a syscall-exit stop of {@code t}: stacks a filter tracing fd calls on {@code fd} too (a
+     * virtual file got a number nobody predicted: another thread of the process opened something
+     * meanwhile). Runs seccomp(2) from the vDSO's syscall instruction, then puts the registers back.
+     */
+    private boolean coverFdAtExit(Tracee t, int fd) {
+        Regs saved = ptrace.getRegs(t.tid);
+        long insn = saved == null || t.group == null ? 0 : syscallInsn(t);
+        if (insn == 0) {
+            return false;
+        }
+        java.util.BitSet want = (java.util.BitSet) t.group.vfds.clone();
+        want.set(fd, fd + 4);
+        long fprog = writeProgram(t, saved.sp(), SeccompFilter.fds(SyscallTable.x86_64(), want));
+        if (fprog == 0) {
+            return false;
+        }
+        ptrace.setRegs(t.tid, saved.executing(insn, SyscallTable.x86_64().number("seccomp"), 1,
+                SECCOMP_FILTER_FLAG_TSYNC, fprog));
+        Ptrace.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0);
+        long r = awaitSyscallStop(t) ? toExit(t) : -Ptrace.ESRCH;
+        ptrace.setRegs(t.tid, saved);
+        if (r != 0) {
+            LOG.severe("viewos: cannot add a virtual-file filter to process " + t.group.tgid + " (" + r + ")");
+            return false;
+        }
+        t.group.vfds.or(want);
+        return true;
     }
 
     // ---- the watchdog: a module that hangs must not hang the view --------------------------
