@@ -87,7 +87,7 @@ final class NetlinkSocket extends SocketBase {
                 // take the answer now: lwip keeps only one, and drops it for a small buffer
                 int len;
                 while ((len = lw.icall(lw.recvfrom, fd, buf, ANSWER_MAX, 0, 0, 0)) > 0) {
-                    byte[] a = lw.na.read(buf, len);
+                    byte[] a = withDoneError(lw.na.read(buf, len));
                     synchronized (answers) {
                         answers.add(a);
                     }
@@ -103,6 +103,37 @@ final class NetlinkSocket extends SocketBase {
             readiness.readable(!answers.isEmpty());
         }
         return n;
+    }
+
+    private static final int NLMSG_DONE = 3, NLMSG_HDRLEN = 16;
+
+    /**
+     * Linux's NLMSG_DONE carries an int (the dump's error, 0), and iproute2 refuses a shorter one
+     * ("DONE truncated"); lwip 1.5a sends the bare header: add the field.
+     */
+    static byte[] withDoneError(byte[] a) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(a.length + 4);
+        ByteBuffer b = ByteBuffer.wrap(a).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int off = 0;
+        while (off + NLMSG_HDRLEN <= a.length) {
+            int len = b.getInt(off);
+            int type = b.getShort(off + 4) & 0xffff;
+            if (len < NLMSG_HDRLEN || off + len > a.length) {
+                break;
+            }
+            if (type == NLMSG_DONE && len == NLMSG_HDRLEN) {
+                ByteBuffer d = ByteBuffer.allocate(NLMSG_HDRLEN + 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                d.put(a, off, NLMSG_HDRLEN).putInt(0).putInt(0, NLMSG_HDRLEN + 4);
+                out.write(d.array(), 0, d.capacity());
+            } else {
+                out.write(a, off, len);
+            }
+            off += (len + 3) & ~3;
+        }
+        if (off < a.length) {
+            out.write(a, off, a.length - off);
+        }
+        return out.toByteArray();
     }
 
     @Override
