@@ -156,11 +156,7 @@ class BinfmtFs implements FileSystem {
 
     @Override
     public String relativeOf(String hostPath) {
-        String d = dir.toString();
-        if (hostPath.equals(d)) {
-            return "";
-        }
-        return hostPath.startsWith(d + "/") ? hostPath.substring(d.length() + 1) : null;
+        return FileSystem.below(dir.toString(), hostPath);
     }
 
     @Override

@@ -73,6 +73,17 @@ public interface FileSystem {
         return null;
     }
 
+    /**
+     * A {@link #relativeOf} for file systems kept in one host directory: the path of
+     * {@code hostPath} below {@code dir} ({@code ""} for {@code dir} itself), or null.
+     */
+    static String below(String dir, String hostPath) {
+        if (hostPath.equals(dir)) {
+            return "";
+        }
+        return hostPath.startsWith(dir + "/") ? hostPath.substring(dir.length() + 1) : null;
+    }
+
     /** Called when the mount is removed. Throw {@code EBUSY} to refuse while files are in use. */
     default void unmount() throws Errno {
     }
