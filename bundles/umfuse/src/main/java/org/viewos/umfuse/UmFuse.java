@@ -73,7 +73,7 @@ public final class UmFuse implements ViewModule, FileSystemType {
         Kind kind = KINDS.get(fstype);
         for (String o : options.keySet()) {
             boolean offset = o.equals("offset") && kind != null && kind.program().equals("fuse2fs");
-            if (!o.equals("ro") && !o.equals("rw") && !offset && !((o.equals("cmd") || o.equals("cmd2")) && kind == null)) {
+            if (!o.equals("ro") && !o.equals("rw") && !offset && !o.equals("except") && !((o.equals("cmd") || o.equals("cmd2")) && kind == null)) {
                 throw new Errno(Errno.EINVAL, "umfuse: " + fstype + ": unknown option " + o);
             }
         }
@@ -138,7 +138,12 @@ public final class UmFuse implements ViewModule, FileSystemType {
             synchronized (live) {
                 live.add(fs);
             }
-            return fs;
+            try {
+                return Except.wrap(fs, target, options.get("except"));
+            } catch (Errno e) {
+                fs.unmount();
+                throw e;
+            }
         } catch (Errno e) {
             if (s != null) {
                 s.close();

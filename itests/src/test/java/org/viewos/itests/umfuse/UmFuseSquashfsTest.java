@@ -93,6 +93,29 @@ public class UmFuseSquashfsTest {
         assertTrue("md5 of big present", nat.out().contains("script runs: script.sh"));
     }
 
+    /** umview's except=: a hole in the mount through which the host (or an older mount) shows. */
+    @Test
+    public void exceptLeavesAHoleToTheHost() throws Exception {
+        assumeTrue(onPath("mksquashfs") && onPath("squashfuse"));
+        Path dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "umfuse-except-");
+        Files.createDirectories(dir.resolve("tree/sub"));
+        Files.writeString(dir.resolve("tree/keep.txt"), "from the image\n");
+        Files.writeString(dir.resolve("tree/sub/img.txt"), "hidden by except\n");
+        Files.createDirectories(dir.resolve("mnt/sub"));
+        Files.writeString(dir.resolve("mnt/sub/host.txt"), "the host's\n");
+        assertEquals(0, new ProcessBuilder("mksquashfs", "tree", "img", "-noappend", "-quiet").directory(dir.toFile())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("mk.log").toFile()).start().waitFor());
+        Launcher.Result r = Launcher.bash(dir, String.join("\n",
+                "um_add_service umfuse || exit 1",
+                "viewmount -t umfusesquashfs -o except=sub img mnt || exit 1",
+                "cat mnt/keep.txt; ls mnt/sub; cat mnt/sub/host.txt; viewumount mnt",
+                "viewmount -t umfusesquashfs -o except=\"$PWD/mnt/sub\" img mnt && ls mnt/sub && viewumount mnt",
+                "viewmount -t umfusesquashfs img mnt && ls mnt/sub && viewumount mnt",
+                "viewmount -t umfusesquashfs -o except=/elsewhere img mnt; echo bad=$?"));
+        assertEquals("stderr: " + r.err(), 0, r.status());
+        assertEquals("from the image\nhost.txt\nthe host's\nhost.txt\nimg.txt\nbad=1\n", r.out());
+    }
+
     /** -t umfuse -o cmd=: any libfuse3 program, here squashfuse again, started from a template. */
     @Test
     public void anyLibfuse3ProgramThroughCmd() throws Exception {
