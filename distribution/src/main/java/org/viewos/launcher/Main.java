@@ -524,7 +524,7 @@ public final class Main {
         Thread t = new Thread(() -> {
             try {
                 felix.stop();
-                felix.waitForStop(1000);
+                felix.waitForStop(10_000); // modules flush on the way out (umnet's queued data, umfuse)
             } catch (Exception ignored) {
                 // exiting anyway
             }

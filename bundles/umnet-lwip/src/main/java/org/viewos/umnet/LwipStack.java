@@ -373,10 +373,39 @@ final class LwipStack implements NetworkStack {
     }
 
     /**
+     * Before the stack goes (the mount is removed, the module or the whole daemon stops): data
+     * programs already sent and the module still queues is handed to lwip (at most 5 s), then lwip
+     * gets a moment to put it on the wire, so a sender that ends right after its last write loses
+     * nothing.
+     */
+    private void drain() {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        boolean waited = false;
+        while (alive && System.nanoTime() < deadline
+                && sockets.stream().anyMatch(x -> x instanceof LwipSocket l && l.queued() > 0)) {
+            waited = true;
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        if (waited || !sockets.isEmpty()) {
+            try {
+                Thread.sleep(300); // lwip's own send buffers: it has no call to wait for them
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
      * Removes the stack: its sockets give ENETDOWN from now on (never reaching lwip again), the ones
      * no thread is using are closed in lwip first, then its interfaces go down.
      */
     void free() {
+        drain();
         synchronized (this) {
             if (!alive) {
                 return;
