@@ -83,7 +83,10 @@ public class UmNetTest {
                     // (README); IPv6 is exercised with UDP in client.py
                     "mstack /dev/net/lwip python3 client.py",
                     // iproute2 against the stack's netlink: the view's address, not the host's
-                    "mstack /dev/net/lwip ip -o -4 addr 2>/dev/null | grep -o 'vd0 *inet 10.123.45.2/24'",
+                    "mstack /dev/net/lwip ip addr add 10.123.47.2/24 dev vd0 && echo addr-add",
+                    "mstack /dev/net/lwip ip route add 10.124.0.0/16 via 10.123.45.1 && echo route-add",
+                    "mstack /dev/net/lwip ip -o -4 addr 2>/dev/null | grep -o 'vd0 *inet 10.123.4[57].2/24'",
+                    "mstack /dev/net/lwip ip route 2>/dev/null | grep -o '^10.124.0.0/16 via 10.123.45.1'",
                     "ip -o -4 addr | grep -c 10.123.45",
                     // without mstack the host's stack: view A's address is not there
                     "echo host-stack=$(curl -s -m 3 http://10.123.45.1:8000/small.txt | md5sum | cut -c1-32)"));
@@ -94,7 +97,8 @@ public class UmNetTest {
         assertEquals("view B: " + b.err(), 0, b.status());
         assertEquals(String.join("\n", "curl4=0", md5, "udp v4 50", "udp v6 50",
                 "recv on empty: EAGAIN", "select [True]", "poll [True]", "epoll [True]", "names True True",
-                "connections 40", "vd0    inet 10.123.45.2/24", "0"),
+                "connections 40", "addr-add", "route-add", "vd0    inet 10.123.45.2/24", "vd0    inet 10.123.47.2/24",
+                "10.124.0.0/16 via 10.123.45.1", "0"),
                 b.out().substring(0, b.out().lastIndexOf("\nhost-stack=")));
         assertFalse("the host stack cannot reach the view's server: " + b.out(), b.out().contains("host-stack=" + md5small));
         if (a.exitValue() == 134) {

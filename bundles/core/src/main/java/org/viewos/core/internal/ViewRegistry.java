@@ -168,8 +168,8 @@ public final class ViewRegistry implements SyscallService, ViewState {
 
     /** Processes of the view stop at socket(2) from now on: a network stack is mounted. */
     private static void requireSockets(Tracer t) {
-        t.require("sockets", org.viewos.core.internal.trace.SeccompFilter.traced(
-                List.of(org.viewos.core.internal.arch.SyscallTable.x86_64().number("socket"))));
+        t.require("sockets", org.viewos.core.internal.trace.SeccompFilter.sockets(
+                org.viewos.core.internal.arch.SyscallTable.x86_64()));
     }
 
     /** Processes of the view stop at the hook's calls from now on (the filter stays: filters stack). */

@@ -33,7 +33,7 @@ public final class Dispatcher {
     private final VirtualFiles files;
     private final ViewPaths where;
     private final SocketCalls sockets;
-    private final int socket;
+    private final int socket, ioctl;
     private final FdCalls fds;
     private Supplier<Set<Integer>> viewTids = Set::of;
     private final int getcwd, fchdir, mount, umount2, ctl;
@@ -57,6 +57,7 @@ public final class Dispatcher {
         this.umount2 = table.number("umount2");
         this.ctl = table.number("viewos_ctl");
         this.socket = table.number("socket");
+        this.ioctl = table.number("ioctl");
         this.control.mstack(sockets::mstack);
     }
 
@@ -145,6 +146,9 @@ public final class Dispatcher {
                 }
             }
             if (fds.serve(c)) {
+                return Ptrace.PTRACE_CONT;
+            }
+            if (e.number() == ioctl && sockets.interfaceIoctl(c)) {
                 return Ptrace.PTRACE_CONT;
             }
             if (e.kind() == SyscallTable.Kind.GUARD) {

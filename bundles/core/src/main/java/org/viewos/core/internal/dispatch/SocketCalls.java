@@ -91,6 +91,44 @@ final class SocketCalls {
         install(c, sf, m, (type & SOCK_NONBLOCK) != 0, (type & SOCK_CLOEXEC) != 0);
     }
 
+    /**
+     * ioctl(2) asking about network interfaces (SIOCGIFINDEX...) on a socket that is not virtual
+     * (glibc's if_nametoindex uses an AF_UNIX one): when the caller's stack is virtual the stack
+     * answers, through a socket made for the question.
+     *
+     * @return whether it was served
+     */
+    boolean interfaceIoctl(Call c) throws Errno {
+        int cmd = (int) c.regs().arg(1);
+        if (java.util.Arrays.stream(org.viewos.core.internal.trace.SeccompFilter.IF_IOCTLS).noneMatch(x -> x == cmd)) {
+            return false;
+        }
+        Mount m = stackOf(c.t());
+        NetworkStack st = m == null ? null : stack(m);
+        if (st == null || !st.serves(2 /* AF_INET */)) {
+            return false;
+        }
+        SocketFile probe = st.socket(2, 2 /* SOCK_DGRAM */, 0);
+        try {
+            long arg = c.regs().arg(2);
+            long r = probe.ioctl(cmd, arg, new OpenFile.Memory() {
+                @Override
+                public byte[] read(long address, int length) throws Errno {
+                    return bytes(c, address, length, Scratch.DATA_SIZE);
+                }
+
+                @Override
+                public void write(long address, byte[] data) throws Errno {
+                    put(c, address, data, data.length);
+                }
+            });
+            c.finish(r);
+        } finally {
+            probe.close();
+        }
+        return true;
+    }
+
     /** Turns the pending call into the open of a new placeholder for {@code sf}. */
     private void install(Call c, SocketFile sf, Mount m, boolean nonblock, boolean cloexec) throws Errno {
         VirtualFile vf = new VirtualFile() {

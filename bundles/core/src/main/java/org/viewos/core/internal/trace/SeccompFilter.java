@@ -70,6 +70,37 @@ public final class SeccompFilter {
         return tracing(numbers, RET_TRACE | DATA_ALWAYS);
     }
 
+    /** The interface ioctls a virtual network stack answers for any socket (iproute2, ifconfig). */
+    public static final int[] IF_IOCTLS = {0x8910 /* SIOCGIFNAME */, 0x8913 /* SIOCGIFFLAGS */,
+        0x8921 /* SIOCGIFMTU */, 0x8927 /* SIOCGIFHWADDR */, 0x8933 /* SIOCGIFINDEX */};
+
+    /**
+     * The program stacked once a view has a network stack: TRACE (with {@link #DATA_ALWAYS}) for
+     * socket(2), and for ioctl(2) with one of the {@link #IF_IOCTLS} (glibc asks them on an AF_UNIX
+     * socket, which stays the host's); ALLOW for everything else.
+     */
+    public static byte[] sockets(SyscallTable table) {
+        List<Insn> p = new ArrayList<>();
+        int n = IF_IOCTLS.length;
+        // 0 ld arch, 1 jeq, 2 ld nr, 3 jge x32, 4 jeq socket, 5 jeq ioctl, 6 ret allow,
+        // 7 ld arg1, 8.. jeq cmd, then ret allow, ret trace
+        int allow = 6, trace = 7 + 1 + n + 1;
+        p.add(new Insn(LD_W_ABS, 0, 0, OFF_ARCH));
+        p.add(new Insn(JEQ_K, 0, allow - 2, AUDIT_ARCH_X86_64));
+        p.add(new Insn(LD_W_ABS, 0, 0, OFF_NR));
+        p.add(new Insn(JGE_K, allow - 4, 0, X32_SYSCALL_BIT));
+        p.add(new Insn(JEQ_K, trace - 5, 0, table.number("socket")));
+        p.add(new Insn(JEQ_K, 1, 0, table.number("ioctl")));
+        p.add(new Insn(RET_K, 0, 0, RET_ALLOW));
+        p.add(new Insn(LD_W_ABS, 0, 0, OFF_ARGS + 8));
+        for (int cmd : IF_IOCTLS) {
+            p.add(new Insn(JEQ_K, trace - p.size() - 1, 0, cmd));
+        }
+        p.add(new Insn(RET_K, 0, 0, RET_ALLOW));
+        p.add(new Insn(RET_K, 0, 0, RET_TRACE | DATA_ALWAYS));
+        return encode(p);
+    }
+
     /** SECCOMP_RET_DATA of the fd calls a virtual-file filter traces. */
     public static final int DATA_VFD = 2;
     private static final short JA = 0x05;
