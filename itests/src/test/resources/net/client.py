@@ -65,6 +65,8 @@ u.sendto(b'ping', ('10.123.45.1', 9000))
 ev = e.poll(10)
 print('epoll', [fd == u.fileno() for fd, _ in ev])
 print('names', u.getsockname()[0] in ('0.0.0.0', '10.123.45.2'), u.getsockname()[1] > 0)
+if len(sys.argv) < 2 or sys.argv[1] != 'many':
+    sys.exit(0)
 # 40 connections, one at a time (liblwipv6 1.5a crashes under many simultaneous
 # connection set-ups: see the umnet section of the README)
 gate = threading.Semaphore(1)
