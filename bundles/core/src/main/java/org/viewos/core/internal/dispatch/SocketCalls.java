@@ -213,30 +213,23 @@ final class SocketCalls {
                 byte[] addr = r.arg(4) == 0 ? null : bytes(c, r.arg(4), (int) r.arg(5), MAX_ADDR);
                 int n = (int) Math.min(Math.max(r.arg(2), 0), Scratch.DATA_SIZE);
                 byte[] data = bytes(c, r.arg(1), n, Scratch.DATA_SIZE);
-                sent(c, e, (int) r.arg(3), () -> s.send(ByteBuffer.wrap(data), (int) r.arg(3), addr));
+                sent(c, (int) r.arg(3), () -> s.send(ByteBuffer.wrap(data), (int) r.arg(3), addr));
             }
             case "recvfrom" -> {
-                int flags = (int) r.arg(3);
-                int cap = (int) Math.min(Math.max(r.arg(2), 0), Scratch.DATA_SIZE);
-                ByteBuffer dst = ByteBuffer.allocate(cap);
-                byte[][] from = new byte[1][];
-                int n;
-                try {
-                    n = s.receive(dst, flags, from);
-                } catch (Errno err) {
-                    waitOrFail(c, err, flags);
+                Received got = receive(c, s, r.arg(2), (int) r.arg(3));
+                if (got == null) {
                     return;
                 }
-                put(c, r.arg(1), dst.array(), Math.min(n, cap));
+                put(c, r.arg(1), got.data(), got.copied());
                 if (r.arg(4) != 0) {
-                    putAddress(c, r.arg(4), r.arg(5), from[0]);
+                    putAddress(c, r.arg(4), r.arg(5), got.from());
                 }
-                c.finish(n);
+                c.finish(got.n());
             }
             case "sendmsg" -> {
                 Msg m = Msg.read(c, r.arg(1));
                 byte[] data = m.gather(c);
-                sent(c, e, (int) r.arg(2), () -> s.send(ByteBuffer.wrap(data), (int) r.arg(2), m.name(c)));
+                sent(c, (int) r.arg(2), () -> s.send(ByteBuffer.wrap(data), (int) r.arg(2), m.name(c)));
             }
             case "sendmmsg" -> {
                 int vlen = (int) Math.min(Math.max(r.arg(2), 0), 1024);
@@ -252,11 +245,8 @@ final class SocketCalls {
                         if (done > 0) {
                             break;
                         }
-                        if (err.code() == Errno.EAGAIN && !nonblocking(c, e, (int) r.arg(3))) {
-                            fds.retryLater(c);
-                            return;
-                        }
-                        throw err;
+                        retryOrFail(c, err, (int) r.arg(3));
+                        return;
                     }
                     put(c, hdr + 56, le4(n), 4);
                     done++;
@@ -271,18 +261,13 @@ final class SocketCalls {
                     return;
                 }
                 Msg m = Msg.read(c, r.arg(1));
-                int cap = (int) Math.min(m.total(), Scratch.DATA_SIZE);
-                ByteBuffer dst = ByteBuffer.allocate(cap);
-                byte[][] from = new byte[1][];
-                int n;
-                try {
-                    n = s.receive(dst, flags, from);
-                } catch (Errno err) {
-                    waitOrFail(c, err, flags);
+                Received got = receive(c, s, m.total(), flags);
+                if (got == null) {
                     return;
                 }
-                m.scatter(c, dst.array(), Math.min(n, cap));
-                m.finish(c, r.arg(1), from[0], n > cap ? MSG_TRUNC : 0);
+                int n = got.n();
+                m.scatter(c, got.data(), got.copied());
+                m.finish(c, r.arg(1), got.from(), n > got.data().length ? MSG_TRUNC : 0);
                 if (mm) {
                     put(c, r.arg(1) + 56, le4(n), 4);
                     c.finish(1);
@@ -327,27 +312,51 @@ final class SocketCalls {
         int send() throws Errno;
     }
 
-    private void sent(Call c, VirtualFiles.Entry e, int flags, Send s) throws Errno {
+    private void sent(Call c, int flags, Send s) throws Errno {
         try {
             c.finish(s.send());
         } catch (Errno err) {
-            if (err.code() == Errno.EAGAIN && !nonblocking(c, e, flags)) {
-                fds.retryLater(c); // the stack's buffers are full: try again shortly
-                return;
-            }
-            throw err;
+            retryOrFail(c, err, flags);
         }
     }
 
+    /** A sending call the stack cannot take yet: tried again shortly when the caller may block. */
+    private void retryOrFail(Call c, Errno err, int flags) throws Errno {
+        if (err.code() != Errno.EAGAIN || nonblocking(c, flags)) {
+            throw err;
+        }
+        fds.retryLater(c); // the stack's buffers are full: try again shortly
+    }
+
+    /** A receiving call with nothing to take: waits for readability when the caller may block. */
     private void waitOrFail(Call c, Errno err, int flags) throws Errno {
-        if (err.code() != Errno.EAGAIN || (flags & MSG_DONTWAIT) != 0 || FdCalls.nonblocking(c.t(), c.regs())) {
+        if (err.code() != Errno.EAGAIN || nonblocking(c, flags)) {
             throw err;
         }
         fds.waitReadable(c);
     }
 
-    private static boolean nonblocking(Call c, VirtualFiles.Entry e, int flags) {
+    private static boolean nonblocking(Call c, int flags) {
         return (flags & MSG_DONTWAIT) != 0 || FdCalls.nonblocking(c.t(), c.regs());
+    }
+
+    /** What a receive got: the buffer, the call's result (beyond the buffer with MSG_TRUNC), the sender. */
+    private record Received(byte[] data, int n, byte[] from) {
+        int copied() {
+            return Math.min(n, data.length);
+        }
+    }
+
+    /** Receives at most {@code want} bytes (capped); null when the call now waits for readability. */
+    private Received receive(Call c, SocketFile s, long want, int flags) throws Errno {
+        ByteBuffer dst = ByteBuffer.allocate((int) Math.min(Math.max(want, 0), Scratch.DATA_SIZE));
+        byte[][] from = new byte[1][];
+        try {
+            return new Received(dst.array(), s.receive(dst, flags, from), from[0]);
+        } catch (Errno err) {
+            waitOrFail(c, err, flags);
+            return null;
+        }
     }
 
     private void accept(Call c, SocketFile s, VirtualFiles.Entry e, int flags) throws Errno {
