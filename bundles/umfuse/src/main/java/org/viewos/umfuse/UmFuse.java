@@ -13,6 +13,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.viewos.core.api.Errno;
+import org.viewos.core.api.ModuleDirs;
 import org.viewos.core.api.FileSystem;
 import org.viewos.core.api.FileSystemType;
 import org.viewos.core.api.FuseConnection;
@@ -309,32 +310,16 @@ public final class UmFuse implements ViewModule, FileSystemType {
         }
     }
 
-    /** The module's private directory: $XDG_RUNTIME_DIR/viewos-UID/umfuse-PID-* (else /dev/shm, else /tmp), 0700. */
+    /** The module's private directory (see {@link ModuleDirs}), made on first use. */
     private synchronized String cacheDir() throws Errno {
-        if (cacheDir != null) {
-            return cacheDir;
-        }
-        String base = System.getenv("XDG_RUNTIME_DIR");
-        if (base == null || base.isEmpty() || !Files.isDirectory(Path.of(base)) || !Files.isWritable(Path.of(base))) {
-            // tmpfs when there is one: creating files on a disk-backed /tmp cost ~0.6 ms each here
-            base = Files.isDirectory(Path.of("/dev/shm")) && Files.isWritable(Path.of("/dev/shm"))
-                    ? "/dev/shm" : System.getProperty("java.io.tmpdir", "/tmp");
-        }
-        Path user = Path.of(base, "viewos-" + uid());
-        try {
-            if (!Files.isDirectory(user)) {
-                Files.createDirectories(user, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        if (cacheDir == null) {
+            try {
+                cacheDir = Shadow.iso(ModuleDirs.create("umfuse"));
+            } catch (IOException e) {
+                throw Shadow.errno(e, "its private directory");
             }
-            if (!Files.getOwner(user).equals(Files.getOwner(Path.of("/proc/self")))) {
-                throw new Errno(Errno.EACCES, "umfuse: " + user + " belongs to someone else");
-            }
-            Path mine = Files.createTempDirectory(user, "umfuse-" + ProcessHandle.current().pid() + "-",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            cacheDir = Shadow.iso(mine.toRealPath());
-            return cacheDir;
-        } catch (IOException e) {
-            throw Shadow.errno(e, "cache in " + user);
         }
+        return cacheDir;
     }
 
     /**

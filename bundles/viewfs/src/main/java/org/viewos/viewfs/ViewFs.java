@@ -1,9 +1,6 @@
 package org.viewos.viewfs;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.viewos.core.api.Errno;
+import org.viewos.core.api.ModuleDirs;
 import org.viewos.core.api.FileSystem;
 import org.viewos.core.api.FileSystemType;
 import org.viewos.core.api.ViewModule;
@@ -175,38 +173,16 @@ public final class ViewFs implements ViewModule, FileSystemType {
         return "/" + String.join("/", st);
     }
 
-    /** The daemon's private cache: $XDG_RUNTIME_DIR/viewos-UID/viewfs-PID (else /dev/shm, else /tmp), 0700. */
+    /** The daemon's private cache (see {@link ModuleDirs}), made on first use. */
     private synchronized String cacheDir() throws Errno {
-        if (cacheDir != null) {
-            return cacheDir;
-        }
-        String base = System.getenv("XDG_RUNTIME_DIR");
-        if (base == null || base.isEmpty() || !Files.isDirectory(Path.of(base)) || !Files.isWritable(Path.of(base))) {
-            // tmpfs when there is one: creating files on a disk-backed /tmp cost ~0.6 ms each here
-            base = Files.isDirectory(Path.of("/dev/shm")) && Files.isWritable(Path.of("/dev/shm"))
-                    ? "/dev/shm" : System.getProperty("java.io.tmpdir", "/tmp");
-        }
-        Object uid;
-        try {
-            uid = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-        } catch (IOException | RuntimeException e) {
-            uid = "x";
-        }
-        Path user = Path.of(base, "viewos-" + uid);
-        try {
-            if (!Files.isDirectory(user)) {
-                Files.createDirectories(user, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        if (cacheDir == null) {
+            try {
+                cacheDir = Host.iso(ModuleDirs.create("viewfs"));
+            } catch (IOException e) {
+                throw Host.errno(e, "its private cache");
             }
-            if (!Files.getOwner(user).equals(Files.getOwner(Path.of("/proc/self")))) {
-                throw new Errno(Errno.EACCES, "viewfs: cache " + user + " belongs to someone else");
-            }
-            Path mine = Files.createTempDirectory(user, "viewfs-" + ProcessHandle.current().pid() + "-",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            cacheDir = Host.iso(mine);
-            return cacheDir;
-        } catch (IOException e) {
-            throw Host.errno(e, "cache in " + user);
         }
+        return cacheDir;
     }
 
     @Deactivate
