@@ -19,31 +19,23 @@ final class Drivers {
         }
     }
 
-    /** umdevnull: reads give end of file, writes vanish (1,3 like /dev/null). */
-    static final class Null implements DeviceDriver {
-        @Override
-        public String name() {
-            return "null";
+    /**
+     * umdevnull (reads give end of file, writes vanish: 1,3 like /dev/null) and umdevzero (reads
+     * give zeros: 1,5 like /dev/zero).
+     */
+    record Char(String name, int major, int minor, boolean zeros) implements DeviceDriver {
+        static Char nullDevice() {
+            return new Char("null", 1, 3, false);
+        }
+
+        static Char zero() {
+            return new Char("zero", 1, 5, true);
         }
 
         @Override
         public Device create(String source, Map<String, String> options, boolean readOnly) throws Errno {
-            noOptions(name(), options);
-            return new CharDevice(1, 3, false);
-        }
-    }
-
-    /** umdevzero: reads give zeros, writes vanish (1,5 like /dev/zero). */
-    static final class Zero implements DeviceDriver {
-        @Override
-        public String name() {
-            return "zero";
-        }
-
-        @Override
-        public Device create(String source, Map<String, String> options, boolean readOnly) throws Errno {
-            noOptions(name(), options);
-            return new CharDevice(1, 5, true);
+            noOptions(name, options);
+            return new CharDevice(major, minor, zeros);
         }
     }
 

@@ -33,7 +33,7 @@ public final class UmDev implements ViewModule, FileSystemType {
             "nsubdev", "ro", "rw");
 
     private final List<DeviceDriver> drivers = new CopyOnWriteArrayList<>(List.of(
-            new Drivers.Null(), new Drivers.Zero(), new RamDisk.Driver(), new Mbr.Driver()));
+            Drivers.Char.nullDevice(), Drivers.Char.zero(), new RamDisk.Driver(), new Mbr.Driver()));
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addDriver(DeviceDriver d) {
