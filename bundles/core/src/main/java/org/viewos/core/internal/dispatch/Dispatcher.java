@@ -119,10 +119,11 @@ public final class Dispatcher {
     public int onSeccomp(Tracee t, Ptrace p) {
         MountTable table = view.mounts();
         FsState fs = t.fs();
-        long data = p.eventMessage(t.tid());
-        if (table.isEmpty() && (fs == null || fs.viewCwd() == null) && data != SeccompFilter.DATA_ALWAYS
-                && data != SeccompFilter.DATA_VFD) {
-            return Ptrace.PTRACE_CONT; // nothing in this view can change the call's meaning
+        if (table.isEmpty() && (fs == null || fs.viewCwd() == null)) {
+            long data = p.eventMessage(t.tid()); // asked only here: one more ptrace call per stop
+            if (data != SeccompFilter.DATA_ALWAYS && data != SeccompFilter.DATA_VFD) {
+                return Ptrace.PTRACE_CONT; // nothing in this view can change the call's meaning
+            }
         }
         Regs regs = p.getRegs(t.tid());
         if (regs == null) {

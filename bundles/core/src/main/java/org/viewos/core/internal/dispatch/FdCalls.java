@@ -157,7 +157,7 @@ final class FdCalls {
             case "lseek" -> c.finish(lseek(e, r.arg(1), (int) r.arg(2)));
             case "ioctl" -> ioctl(c, e);
             case "fstat" -> {
-                StatBuf.stat(c, r.arg(1), VirtualFiles.stat(e.file, e.mount, e.viewPath), e.viewPath);
+                StatBuf.stat(c, r.arg(1), VirtualFiles.stat(e.file, e.mount), e.viewPath);
                 c.finish(0);
             }
             case "newfstatat", "statx" -> {
@@ -166,7 +166,7 @@ final class FdCalls {
                 if (path == null || !path.isEmpty() || (flags & AT_EMPTY_PATH) == 0) {
                     throw new Errno(path == null ? Errno.EFAULT : path.isEmpty() ? Errno.ENOENT : Errno.ENOTDIR);
                 }
-                FileStat s = VirtualFiles.stat(e.file, e.mount, e.viewPath);
+                FileStat s = VirtualFiles.stat(e.file, e.mount);
                 if (name.equals("statx")) {
                     StatBuf.statx(c, r.arg(4), s, e.viewPath);
                 } else {

@@ -168,16 +168,16 @@ final class PathCalls {
         }
         Regs regs = c.regs();
         switch (e.name()) {
-            case "stat", "lstat" -> StatBuf.stat(c, regs.arg(1), VirtualFiles.stat(vf, m, r.viewPath()), r.viewPath());
-            case "newfstatat" -> StatBuf.stat(c, regs.arg(2), VirtualFiles.stat(vf, m, r.viewPath()), r.viewPath());
-            case "statx" -> StatBuf.statx(c, regs.arg(4), VirtualFiles.stat(vf, m, r.viewPath()), r.viewPath());
+            case "stat", "lstat" -> StatBuf.stat(c, regs.arg(1), VirtualFiles.stat(vf, m), r.viewPath());
+            case "newfstatat" -> StatBuf.stat(c, regs.arg(2), VirtualFiles.stat(vf, m), r.viewPath());
+            case "statx" -> StatBuf.statx(c, regs.arg(4), VirtualFiles.stat(vf, m), r.viewPath());
             case "open", "openat", "creat" -> {
                 openVirtual(c, e, vf, m, r.viewPath(), e.name().equals("creat") ? 01101 : flags);
                 return;
             }
             case "access", "faccessat", "faccessat2" -> {
                 int mode = (int) regs.arg(e.name().equals("access") ? 1 : 2);
-                org.viewos.core.api.FileStat st = VirtualFiles.stat(vf, m, r.viewPath());
+                org.viewos.core.api.FileStat st = VirtualFiles.stat(vf, m);
                 if ((mode & 1) != 0 && (st.mode() & 0111) == 0) {
                     throw new Errno(Errno.EACCES);
                 }

@@ -237,8 +237,8 @@ final class VirtualFiles {
         }
     }
 
-    /** The stat of a virtual file with the core's device and inode numbers filled in. */
-    static FileStat stat(VirtualFile f, Mount m, String viewPath) throws Errno {
+    /** The module's stat of a virtual file (the device and inode numbers are StatBuf's). */
+    static FileStat stat(VirtualFile f, Mount m) throws Errno {
         FileStat s = f.stat();
         if (s == null) {
             throw new Errno(Errno.EIO, "module " + m.module() + " gave no stat");
