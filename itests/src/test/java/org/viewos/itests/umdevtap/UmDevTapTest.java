@@ -12,6 +12,7 @@ import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 import org.viewos.itests.modules.Launcher;
+import org.viewos.itests.modules.VdeSwitch;
 
 /**
  * umdevtap: programs in a view open /dev/net/tun, attach a TAP and exchange Ethernet frames over a
@@ -30,15 +31,7 @@ public class UmDevTapTest {
                 Files.write(dir.resolve(r), in.readAllBytes());
             }
         }
-        Process sw = new ProcessBuilder("vde_switch", "-s", dir.resolve("sw").toString(), "-M",
-                dir.resolve("mgmt").toString(), "-d", "-p", dir.resolve("sw.pid").toString())
-                .redirectErrorStream(true).start();
-        assertTrue(sw.waitFor(30, TimeUnit.SECONDS));
-        assertEquals("vde_switch -d: " + new String(sw.getInputStream().readAllBytes()), 0, sw.exitValue());
-        for (int i = 0; i < 100 && !Files.exists(dir.resolve("sw.pid")); i++) {
-            Thread.sleep(20);
-        }
-        switchPid = Long.parseLong(Files.readString(dir.resolve("sw.pid")).strip());
+        switchPid = VdeSwitch.start(dir);
     }
 
     @After
@@ -47,9 +40,7 @@ public class UmDevTapTest {
             peer.destroy();
             peer.waitFor(10, TimeUnit.SECONDS);
         }
-        if (switchPid > 0) {
-            ProcessHandle.of(switchPid).ifPresent(ProcessHandle::destroy); // the switch we started
-        }
+        VdeSwitch.stop(switchPid); // the switch we started
     }
 
     private String url() {

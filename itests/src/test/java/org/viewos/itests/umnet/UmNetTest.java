@@ -14,6 +14,7 @@ import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 import org.viewos.itests.modules.Launcher;
+import org.viewos.itests.modules.VdeSwitch;
 
 /**
  * umnet: two views, each with its own liblwipv6 stack on one real vde_switch, talk TCP and UDP
@@ -32,22 +33,12 @@ public class UmNetTest {
                 Files.write(dir.resolve(r), in.readAllBytes());
             }
         }
-        Process sw = new ProcessBuilder("vde_switch", "-s", dir.resolve("sw").toString(), "-M",
-                dir.resolve("mgmt").toString(), "-d", "-p", dir.resolve("sw.pid").toString())
-                .redirectErrorStream(true).start();
-        assertTrue(sw.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(0, sw.exitValue());
-        for (int i = 0; i < 100 && !Files.exists(dir.resolve("sw.pid")); i++) {
-            Thread.sleep(20);
-        }
-        switchPid = Long.parseLong(Files.readString(dir.resolve("sw.pid")).strip());
+        switchPid = VdeSwitch.start(dir);
     }
 
     @After
     public void stopSwitch() {
-        if (switchPid > 0) {
-            ProcessHandle.of(switchPid).ifPresent(ProcessHandle::destroy); // the switch we started
-        }
+        VdeSwitch.stop(switchPid); // the switch we started
     }
 
     private String stack(String v4, String v6) {
