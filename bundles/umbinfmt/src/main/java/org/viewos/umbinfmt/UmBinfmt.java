@@ -28,7 +28,7 @@ import org.viewos.core.api.ViewModule;
  * and no host binfmt_misc are involved: foreign-architecture programs run through qemu-user.
  */
 @Component(service = {ViewModule.class, FileSystemType.class, SyscallHook.class}, property = {
-        ViewModule.NAME_PROPERTY + "=umbinfmt",
+        ViewModule.NAME_PROPERTY + "=umbinfmt", FileSystemType.DIRECT_PROPERTY + "=true",
         SyscallHook.SYSCALLS_PROPERTY + "=execve", SyscallHook.SYSCALLS_PROPERTY + "=execveat"})
 public final class UmBinfmt implements ViewModule, FileSystemType, SyscallHook {
     /** Linux's BINPRM_MAX_RECURSION: interpreters of interpreters. */

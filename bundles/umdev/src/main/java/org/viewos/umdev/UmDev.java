@@ -27,7 +27,7 @@ import org.viewos.umdev.api.DeviceDriver;
  * brings null, zero, ramdisk and mbr; other bundles add more.
  */
 @Component(service = {ViewModule.class, FileSystemType.class},
-        property = {ViewModule.NAME_PROPERTY + "=umdev"})
+        property = {ViewModule.NAME_PROPERTY + "=umdev", FileSystemType.DIRECT_PROPERTY + "=true"})
 public final class UmDev implements ViewModule, FileSystemType {
     private static final List<String> GENERIC = List.of("char", "block", "major", "minor", "mode", "uid", "gid",
             "nsubdev", "ro", "rw");

@@ -33,7 +33,7 @@ import org.viewos.core.api.ViewModule;
  * The most recent mount of each kind wins.
  */
 @Component(service = {ViewModule.class, FileSystemType.class, SyscallHook.class}, property = {
-        ViewModule.NAME_PROPERTY + "=ummisc",
+        ViewModule.NAME_PROPERTY + "=ummisc", FileSystemType.DIRECT_PROPERTY + "=true",
         SyscallHook.SYSCALLS_PROPERTY + "=uname", SyscallHook.SYSCALLS_PROPERTY + "=sethostname",
         SyscallHook.SYSCALLS_PROPERTY + "=setdomainname", SyscallHook.SYSCALLS_PROPERTY + "=clock_gettime",
         SyscallHook.SYSCALLS_PROPERTY + "=gettimeofday", SyscallHook.SYSCALLS_PROPERTY + "=time"})

@@ -15,7 +15,7 @@ import org.viewos.core.api.ViewModule;
  * Also mountable elsewhere with {@code viewmount -t unreal SRC DIR} (DIR then shows SRC).
  */
 @Component(service = {ViewModule.class, FileSystemType.class}, property = {ViewModule.NAME_PROPERTY + "=unreal",
-        FileSystemType.AUTOMOUNT_PROPERTY + "=/ /unreal", "viewos.fstype=unreal"})
+        FileSystemType.AUTOMOUNT_PROPERTY + "=/ /unreal", "viewos.fstype=unreal", FileSystemType.DIRECT_PROPERTY + "=true"})
 public final class Unreal implements ViewModule, FileSystemType {
     @Override
     public String name() {

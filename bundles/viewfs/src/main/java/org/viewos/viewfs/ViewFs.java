@@ -31,7 +31,7 @@ import org.viewos.core.api.ViewModule;
  * over {@code /}) works.
  */
 @Component(service = {ViewModule.class, FileSystemType.class},
-        property = {ViewModule.NAME_PROPERTY + "=viewfs", "viewos.fstype=viewfs"})
+        property = {ViewModule.NAME_PROPERTY + "=viewfs", "viewos.fstype=viewfs", FileSystemType.DIRECT_PROPERTY + "=true"})
 public final class ViewFs implements ViewModule, FileSystemType {
     private final AtomicInteger mounts = new AtomicInteger();
     private final List<ShadowTree> shadows = new ArrayList<>();

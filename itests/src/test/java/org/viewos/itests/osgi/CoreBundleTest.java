@@ -258,6 +258,57 @@ public class CoreBundleTest {
         SyscallService s = service();
         Path dir = workDir("hang");
         java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        var reg = registerHangingModule(calls);
+        try {
+            s.mount("none", "/hang", "hangfs", "");
+            long t0 = System.nanoTime();
+            Result r = run(s, dir, "timeout -s INT 1 cat /hang/x; echo \"signal=$?\"; "
+                    + "cat /hang/y 2>&1 | sed 's/^.*: //'; "
+                    + "cat /hang/ok-file >/dev/null && echo after=ok");
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals("stderr: " + r.err + " stdout: " + r.out, 0, r.status);
+            // timeout reports 124 when it had to signal; cat got EINTR and died of SIGINT
+            assertEquals("signal=124\nInput/output error\nafter=ok\n", r.out);
+            assertEquals(2, calls.get());
+            assertTrue("the hang cost about a second plus the 2 s timeout, not 60 s: " + ms + " ms", ms < 30_000);
+        } finally {
+            s.umount("/hang");
+            reg.unregister();
+        }
+    }
+
+    /**
+     * While one process of the view waits for a module that does not answer, the others go on:
+     * a process started after the hang began runs programs and finishes before the hang ends.
+     */
+    @Test
+    public void aHangingModuleKeepsOnlyItsCallerWaiting() throws Exception {
+        SyscallService s = service();
+        Path dir = workDir("hang-others");
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        var reg = registerHangingModule(calls);
+        try {
+            s.mount("none", "/hang2", "hangfs", "");
+            Path order = dir.resolve("order");
+            Result r = run(s, dir, "(cat /hang2/x 2>/dev/null; echo hang-over >> " + sh(order) + ") & "
+                    + "sleep 0.3; ls /etc >/dev/null && echo others-ran >> " + sh(order) + "; "
+                    + "cat /hang2/ok-file >/dev/null && echo same-mount-served; wait");
+            assertEquals("stderr: " + r.err + " stdout: " + r.out, 0, r.status);
+            // with one thread serving everything, nothing else would run until the hang ended
+            assertEquals("others-ran\nhang-over\n", Files.readString(order));
+            // the module's thread is still asleep in the first call: the second call of the same
+            // mount waits behind it (a mount's calls stay in order) until the timeout frees it
+            assertEquals("same-mount-served\n", r.out);
+            assertEquals(1, calls.get());
+        } finally {
+            s.umount("/hang2");
+            reg.unregister();
+        }
+    }
+
+    /** A module whose mounts of type hangfs never answer for names other than "" and "ok*". */
+    private org.osgi.framework.ServiceRegistration<org.viewos.core.api.FileSystemType> registerHangingModule(
+            java.util.concurrent.atomic.AtomicInteger calls) {
         org.viewos.core.api.FileSystemType hang = new org.viewos.core.api.FileSystemType() {
             @Override
             public boolean handles(String fstype) {
@@ -286,23 +337,7 @@ public class CoreBundleTest {
         };
         java.util.Hashtable<String, Object> props = new java.util.Hashtable<>();
         props.put(org.viewos.core.api.ViewModule.NAME_PROPERTY, "hangmod");
-        var reg = context.registerService(org.viewos.core.api.FileSystemType.class, hang, props);
-        try {
-            s.mount("none", "/hang", "hangfs", "");
-            long t0 = System.nanoTime();
-            Result r = run(s, dir, "timeout -s INT 1 cat /hang/x; echo \"signal=$?\"; "
-                    + "cat /hang/y 2>&1 | sed 's/^.*: //'; "
-                    + "cat /hang/ok-file >/dev/null && echo after=ok");
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertEquals("stderr: " + r.err + " stdout: " + r.out, 0, r.status);
-            // timeout reports 124 when it had to signal; cat got EINTR and died of SIGINT
-            assertEquals("signal=124\nInput/output error\nafter=ok\n", r.out);
-            assertEquals(2, calls.get());
-            assertTrue("the hang cost about a second plus the 2 s timeout, not 60 s: " + ms + " ms", ms < 30_000);
-        } finally {
-            s.umount("/hang");
-            reg.unregister();
-        }
+        return context.registerService(org.viewos.core.api.FileSystemType.class, hang, props);
     }
 
     // ------------------------------------------------------------------ helpers

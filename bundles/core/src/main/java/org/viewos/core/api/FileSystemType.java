@@ -14,6 +14,15 @@ public interface FileSystemType {
      */
     String AUTOMOUNT_PROPERTY = "viewos.automount";
 
+    /**
+     * Optional service property: {@code "true"} promises that the type's mounts answer every call
+     * promptly, from memory or the host's file system (viewfs, unreal, umdev): the tracer thread then
+     * calls them itself. Without it each mount gets a thread of its own and its calls run there,
+     * one at a time, while the view's other processes go on being served: a module that waits for a
+     * daemon, the network or a bug keeps only its own callers waiting.
+     */
+    String DIRECT_PROPERTY = "viewos.direct";
+
     /** Whether this type serves {@code fstype} (e.g. {@code "viewfs"}, any {@code "umfuse*"}). */
     boolean handles(String fstype);
 

@@ -29,6 +29,7 @@ import org.viewos.core.api.SyscallHook;
 import org.viewos.core.api.SyscallService;
 import org.viewos.core.api.ViewModule;
 import org.viewos.core.internal.dispatch.Dispatcher;
+import org.viewos.core.internal.dispatch.ModuleLane;
 import org.viewos.core.internal.dispatch.ViewState;
 import org.viewos.core.internal.ffi.Native;
 import org.viewos.core.internal.trace.Tracer;
@@ -41,7 +42,7 @@ public final class ViewRegistry implements SyscallService, ViewState {
     private record Module(String name, ViewModule service, Bundle bundle) {
     }
 
-    private record FsType(String module, FileSystemType type) {
+    private record FsType(String module, FileSystemType type, boolean direct) {
     }
 
     private record Hook(String module, Set<String> syscalls, SyscallHook hook) {
@@ -51,6 +52,8 @@ public final class ViewRegistry implements SyscallService, ViewState {
 
     private final List<Module> modules = new CopyOnWriteArrayList<>();
     private final List<FsType> fsTypes = new CopyOnWriteArrayList<>();
+    /** The lanes of the mounts whose module may keep callers waiting, by their wrapped FileSystem. */
+    private final Map<FileSystem, ModuleLane> lanes = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicReference<MountTable> mounts = new AtomicReference<>(MountTable.EMPTY);
     private final Object order = new Object();
     private final Set<String> permanent = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -111,7 +114,8 @@ public final class ViewRegistry implements SyscallService, ViewState {
     void bindFileSystemType(FileSystemType t, ServiceReference<FileSystemType> ref) {
         Object module = ref == null ? null : ref.getProperty(ViewModule.NAME_PROPERTY);
         String name = module != null ? module.toString() : ref != null ? ref.getBundle().getSymbolicName() : "?";
-        FsType f = new FsType(name, t);
+        boolean direct = ref != null && Boolean.parseBoolean(String.valueOf(ref.getProperty(FileSystemType.DIRECT_PROPERTY)));
+        FsType f = new FsType(name, t, direct);
         fsTypes.add(f);
         Object auto = ref == null ? null : ref.getProperty(FileSystemType.AUTOMOUNT_PROPERTY);
         if (auto != null) {
@@ -131,7 +135,13 @@ public final class ViewRegistry implements SyscallService, ViewState {
 
     void unbindFileSystemType(FileSystemType t) {
         fsTypes.removeIf(f -> f.type() == t);
-        // the module is gone: so are its mounts
+        // the module is gone: so are its mounts (and their lanes, once what is queued has run)
+        for (Mount m : mounts.get().mounts()) {
+            ModuleLane lane = m.owner() == t ? lanes.remove(m.fs()) : null;
+            if (lane != null) {
+                lane.close();
+            }
+        }
         mounts.updateAndGet(m -> m.without(x -> x.owner() == t));
     }
 
@@ -337,10 +347,28 @@ public final class ViewRegistry implements SyscallService, ViewState {
         String canonical = normalize(target);
         Map<String, String> opts = parseOptions(options);
         FileSystem fs;
+        // a module that may keep callers waiting gets a thread of its own for this mount
+        ModuleLane lane = chosen.direct() ? null : new ModuleLane(chosen.module());
         try {
-            fs = chosen.type().mount(source, canonical, fstype, opts);
+            fs = lane == null ? chosen.type().mount(source, canonical, fstype, opts)
+                    : lane.call(() -> chosen.type().mount(source, canonical, fstype, opts));
         } catch (RuntimeException e) {
+            if (lane != null) {
+                lane.close();
+            }
             throw new Errno(Errno.EIO, "module " + chosen.module() + " failed to mount: " + e);
+        } catch (Errno e) {
+            if (lane != null) {
+                lane.close();
+            }
+            throw e;
+        }
+        if (fs == null) {
+            throw new Errno(Errno.EIO, "module " + chosen.module() + " mounted nothing");
+        }
+        if (lane != null) {
+            fs = lane.wrap(fs);
+            lanes.put(fs, lane);
         }
         Mount m = new Mount(source, canonical, fstype, options == null ? "" : options, chosen.module(), fs,
                 chosen.type(), user);
@@ -363,6 +391,10 @@ public final class ViewRegistry implements SyscallService, ViewState {
         }
         m.fs().unmount();
         mounts.updateAndGet(t -> t.minus(m));
+        ModuleLane lane = lanes.remove(m.fs());
+        if (lane != null) {
+            lane.close();
+        }
     }
 
     static Map<String, String> parseOptions(String options) throws Errno {

@@ -19,7 +19,8 @@ record Call(Tracee t, Ptrace p, Regs regs, Entry e) {
     }
 
     Scratch scratch() {
-        return p.scratch();
+        // a module's own thread (reading the caller's memory for an ioctl) has buffers of its own
+        return org.viewos.core.internal.trace.Tracer.current() != null ? p.scratch() : Scratch.local();
     }
 
     /** The call does not run in the kernel; the caller sees {@code result}. */

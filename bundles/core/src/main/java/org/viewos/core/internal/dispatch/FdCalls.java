@@ -382,10 +382,10 @@ final class FdCalls {
         }
         long arg = c.regs().arg(2);
         Tracee t = c.t();
-        Scratch s = c.scratch();
         OpenFile.Memory mem = new OpenFile.Memory() {
             @Override
             public byte[] read(long address, int length) throws Errno {
+                Scratch s = c.scratch(); // the module may call from a thread of its own
                 if (length < 0 || length > CHUNK) {
                     throw new Errno(Errno.EINVAL);
                 }
@@ -397,6 +397,7 @@ final class FdCalls {
 
             @Override
             public void write(long address, byte[] data) throws Errno {
+                Scratch s = c.scratch();
                 if (data.length > CHUNK || s.write(t.tid(), address, data, data.length) != data.length) {
                     throw new Errno(Errno.EFAULT);
                 }

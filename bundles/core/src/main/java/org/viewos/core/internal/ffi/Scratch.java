@@ -11,6 +11,13 @@ import jnr.ffi.Pointer;
 public final class Scratch {
     public static final int DATA_SIZE = 64 * 1024;
 
+    private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+
+    /** This thread's own buffers (a module's thread reading a caller's memory, say). */
+    public static Scratch local() {
+        return LOCAL.get();
+    }
+
     private final Pointer regs = Native.allocate(512);
     private final Pointer iov = Native.allocate(32);
     private final Pointer data = Native.allocate(DATA_SIZE);

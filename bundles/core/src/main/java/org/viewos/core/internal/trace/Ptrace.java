@@ -88,6 +88,12 @@ public final class Ptrace {
         return r < 0 ? -Native.errno() : r;
     }
 
+    /** As {@link #waitAny}, but 0 at once when no tracee has anything to report. */
+    int waitAnyNoHang() {
+        int r = Native.LIBC.waitpid(-1, scratch.status(), WALL | WNOTHREAD | WNOHANG);
+        return r < 0 ? -Native.errno() : r;
+    }
+
     int waitFor(int pid, int options) {
         int r;
         do {

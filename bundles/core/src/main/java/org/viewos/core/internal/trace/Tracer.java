@@ -143,6 +143,7 @@ public final class Tracer {
     public int run(List<String> argv, Map<String, String> env, File dir, File[] stdio, String rcFile,
             Set<Integer> keepFds) {
         thread = Thread.currentThread();
+        CURRENT.set(this);
         ptrace = new Ptrace(new Scratch());
         JobControl.install();
         // Not dumpable: no process of the user (traced or not) may ptrace the daemon, read its
@@ -164,7 +165,11 @@ public final class Tracer {
         Thread dog = new Thread(this::watchdog, thread.getName() + "-watchdog");
         dog.setDaemon(true);
         dog.start();
-        loop();
+        try {
+            loop();
+        } finally {
+            CURRENT.remove();
+        }
         dog.interrupt();
         dispatcher.ended();
         if (Boolean.getBoolean("viewos.stats")) {
@@ -215,23 +220,165 @@ public final class Tracer {
                 }
                 break; // ECHILD: the view is empty
             }
-            int st = ptrace.status();
-            stops++;
-            busyTid = pid;
-            busySince = System.nanoTime();
+            serveStop(pid, ptrace.status());
+        }
+    }
+
+    /** Serves one stop that {@code waitpid} reported for {@code pid}, with status {@code st}. */
+    private void serveStop(int pid, int st) {
+        stops++;
+        busyTid = pid;
+        busySince = System.nanoTime();
+        try {
+            handle(pid, st);
+            if (doorbellSwallowed) {
+                doorbellSwallowed = false;
+                interruptBehind();
+            }
+        } catch (RuntimeException | Error e) {
+            // A bug here must not leave a tracee stopped forever: log, resume, go on.
+            LOG.log(Level.SEVERE, "viewos: tracer error on pid " + pid, e);
+            Ptrace.resume(Ptrace.PTRACE_CONT, pid, 0);
+        } finally {
+            busySince = 0;
+            Thread.interrupted(); // a watchdog interrupt that came too late for this stop
+        }
+    }
+
+    // ---- module calls that take time: the view goes on meanwhile ----------------------------
+
+    private static final ThreadLocal<Tracer> CURRENT = new ThreadLocal<>();
+
+    /** The tracer whose thread is calling, or null on any other thread. */
+    public static Tracer current() {
+        return CURRENT.get();
+    }
+
+    /** How long the tracer spins for a module call on another thread before serving others (ns). */
+    private static final long SPIN_NS = 30_000;
+
+    /** A module call a stop waits for, on the stack of nested waits (the innermost last). */
+    private static final class Pending {
+        final java.util.concurrent.Future<?> call;
+        final int tid;
+        final long start;
+        /** 0 while waiting; EINTR/EIO when the watchdog gave up on it; -1 when its caller died. */
+        int errno;
+
+        Pending(java.util.concurrent.Future<?> call, int tid, long start) {
+            this.call = call;
+            this.tid = tid;
+            this.start = start;
+        }
+    }
+
+    private final java.util.ArrayDeque<Pending> pending = new java.util.ArrayDeque<>();
+
+    /**
+     * Waits for {@code call}, a module call running on a thread of its own on behalf of the stop
+     * being served, and meanwhile serves the stops of the view's other threads (nested: a stop
+     * served here may wait for a module call of its own). The stopped caller gets EINTR when the
+     * call has taken over a second and the caller has a signal to take, EIO after
+     * {@code viewos.moduleTimeoutMs}; the call is then cancelled (its thread interrupted). Every
+     * level of nesting watches all the calls waited for, so an inner wait never holds up the
+     * verdict on an outer one.
+     *
+     * @return the call's result
+     * @throws org.viewos.core.api.Errno what the call threw, or EINTR/EIO as above
+     */
+    public <T> T await(java.util.concurrent.Future<T> call) throws org.viewos.core.api.Errno {
+        long start = System.nanoTime();
+        while (!call.isDone() && System.nanoTime() - start < SPIN_NS) {
+            Thread.onSpinWait();
+        }
+        int errno = 0;
+        if (!call.isDone()) {
+            int tid = busyTid;
+            long since = busySince;
+            busySince = 0; // the watchdog's business is the stops served meanwhile, not this one
+            Pending p = new Pending(call, tid, start);
+            pending.push(p);
             try {
-                handle(pid, st);
-                if (doorbellSwallowed) {
-                    doorbellSwallowed = false;
-                    interruptBehind();
-                }
-            } catch (RuntimeException | Error e) {
-                // A bug here must not leave a tracee stopped forever: log, resume, go on.
-                LOG.log(Level.SEVERE, "viewos: tracer error on pid " + pid, e);
-                Ptrace.resume(Ptrace.PTRACE_CONT, pid, 0);
+                serveOthersUntil(p);
             } finally {
-                busySince = 0;
-                Thread.interrupted(); // a watchdog interrupt that came too late for this stop
+                pending.remove(p);
+                busyTid = tid;
+                busySince = since;
+            }
+            errno = p.errno;
+        }
+        if (errno < 0) {
+            throw new org.viewos.core.api.Errno(org.viewos.core.api.Errno.EIO, "the caller is gone");
+        }
+        if (errno != 0) {
+            call.cancel(true);
+            throw new org.viewos.core.api.Errno(errno, errno == org.viewos.core.api.Errno.EINTR
+                    ? "interrupted while a module worked" : "a module did not answer within " + MODULE_TIMEOUT_MS + " ms");
+        }
+        try {
+            return call.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof org.viewos.core.api.Errno err) {
+                throw err;
+            }
+            if (c instanceof RuntimeException r) {
+                throw r;
+            }
+            if (c instanceof Error err) {
+                throw err;
+            }
+            throw new org.viewos.core.api.Errno(org.viewos.core.api.Errno.EIO, "module call failed: " + c);
+        } catch (java.util.concurrent.CancellationException e) {
+            throw new org.viewos.core.api.Errno(org.viewos.core.api.Errno.EINTR, "module call cancelled");
+        } catch (InterruptedException e) {
+            call.cancel(true);
+            throw new org.viewos.core.api.Errno(org.viewos.core.api.Errno.EINTR, "interrupted");
+        }
+    }
+
+    /** Serves other stops until {@code p}'s call is done or has a verdict ({@link Pending#errno}). */
+    private void serveOthersUntil(Pending p) {
+        long pause = 20_000;
+        while (!p.call.isDone() && p.errno == 0) {
+            int pid = ptrace.waitAnyNoHang();
+            if (pid > 0) {
+                serveStop(pid, ptrace.status());
+                pause = 20_000;
+            } else {
+                try {
+                    p.call.get(pause, java.util.concurrent.TimeUnit.NANOSECONDS);
+                    return;
+                } catch (java.util.concurrent.TimeoutException e) {
+                    pause = Math.min(pause * 2, 2_000_000);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+                    return;
+                } catch (InterruptedException e) {
+                    // a watchdog interrupt meant for a stop served meanwhile: nothing to do here
+                }
+            }
+            judge();
+        }
+    }
+
+    /** The watchdog's verdict on every call waited for (outer waits included). */
+    private void judge() {
+        long now = System.nanoTime();
+        for (Pending q : pending) {
+            if (q.errno != 0 || q.call.isDone()) {
+                continue;
+            }
+            long ms = (now - q.start) / 1_000_000;
+            if (!tracees.containsKey(q.tid)) {
+                q.errno = -1; // the caller is gone (killed): nobody waits for the answer
+            } else if (ms > MODULE_TIMEOUT_MS) {
+                LOG.warning("viewos: a module kept thread " + q.tid + " waiting " + ms + " ms: the call fails (EIO)");
+                q.errno = org.viewos.core.api.Errno.EIO;
+            } else if (ms > 1000 && signalPending(q.tid)) {
+                q.errno = org.viewos.core.api.Errno.EINTR;
+            }
+            if (q.errno > 0) {
+                q.call.cancel(true); // frees the module's thread for the calls queued behind it
             }
         }
     }
