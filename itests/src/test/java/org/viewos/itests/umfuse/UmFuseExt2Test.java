@@ -191,4 +191,58 @@ public class UmFuseExt2Test {
         assertEquals("hello\ncat=1\nwrite=1\numount=0\n", Files.readString(out));
         assertTrue(new File(dir.toFile(), "killed").exists());
     }
+
+    /**
+     * The daemon stopped (SIGSTOP) under a mount: the process reading from it waits, every other
+     * process of the view goes on; once the daemon continues, the read completes.
+     */
+    @Test
+    public void aDaemonThatHangsKeepsOnlyItsCallersWaiting() throws Exception {
+        Path dir = Launcher.workDir("ext2hangs");
+        sourceTree(dir);
+        mkfs(dir, "src", "img");
+        Path img = dir.resolve("img").toRealPath();
+        Process p = Launcher.start(dir, null, "bash", "-c", String.join("\n",
+                "um_add_service umfuse && mkdir mnt && viewmount -t umfuseext2 img mnt && cat mnt/a.txt > /dev/null",
+                "touch ready",
+                "while [ ! -e stopped ]; do sleep 0.05; done",
+                "(cat mnt/sub/x.txt > x.out; echo \"cat=$?\" >> order) &",
+                "sleep 0.5; ls / > /dev/null && echo others-ran >> order",
+                "touch waiting",
+                "wait; viewumount mnt; echo \"umount=$?\" >> order"));
+        ProcessHandle daemon = null;
+        try {
+            for (int i = 0; i < 1200 && !Files.exists(dir.resolve("ready")) && p.isAlive(); i++) {
+                Thread.sleep(50);
+            }
+            assertTrue("the view mounted", Files.exists(dir.resolve("ready")));
+            List<ProcessHandle> daemons = ProcessHandle.allProcesses().filter(h -> h.info().arguments()
+                    .map(a -> List.of(a).contains(img.toString())).orElse(false)
+                    && h.info().command().orElse("").endsWith("fuse2fs")).toList();
+            assertEquals("one fuse2fs on " + img, 1, daemons.size());
+            daemon = daemons.get(0);
+            signal("STOP", daemon.pid());
+            Files.createFile(dir.resolve("stopped"));
+            for (int i = 0; i < 400 && !Files.exists(dir.resolve("waiting")) && p.isAlive(); i++) {
+                Thread.sleep(50);
+            }
+            assertTrue("the view went on while its FUSE daemon was stopped", Files.exists(dir.resolve("waiting")));
+            assertEquals("others-ran\n", Files.readString(dir.resolve("order")));
+            signal("CONT", daemon.pid());
+            daemon = null;
+            assertTrue("the view ended", p.waitFor(60, TimeUnit.SECONDS));
+        } finally {
+            if (daemon != null) {
+                signal("CONT", daemon.pid());
+            }
+            p.destroyForcibly();
+        }
+        assertEquals(0, p.exitValue());
+        assertEquals("others-ran\ncat=0\numount=0\n", Files.readString(dir.resolve("order")));
+        assertEquals(Files.readString(dir.resolve("src/sub/x.txt")), Files.readString(dir.resolve("x.out")));
+    }
+
+    private static void signal(String sig, long pid) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).inheritIO().start().waitFor());
+    }
 }

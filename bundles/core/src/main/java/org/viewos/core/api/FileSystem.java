@@ -64,7 +64,9 @@ public interface FileSystem {
     /**
      * The reverse of {@link #hostPath}: which path below this mount a host path shows, so that a
      * directory fd or cwd the kernel knows by its host path is known by its view path again (for
-     * {@code openat(dirfd, ...)}, {@code getcwd}, {@code fchdir}).
+     * {@code openat(dirfd, ...)}, {@code getcwd}, {@code fchdir}). Asked of every mount for many
+     * calls, also while another call of the same mount is waiting: it must answer at once, from
+     * memory, on any thread (like {@link #subdevices}).
      *
      * @param hostPath an absolute host path (canonical)
      * @return the relative path below the mount (as {@link #hostPath} takes it), or null if none

@@ -39,7 +39,7 @@ public final class ModuleLane {
     private static final List<Class<?>> API = List.of(FileSystem.class, VirtualFile.class, SocketFile.class,
             OpenFile.class, NetworkStack.class);
     /** Answers a module gives at once, from memory: asked directly. */
-    private static final Set<String> PROMPT = Set.of("subdevices", "networkStack", "serves", "size", "watch",
+    private static final Set<String> PROMPT = Set.of("relativeOf", "subdevices", "networkStack", "serves", "size", "watch",
             "backing", "toString");
 
     private final String name;
