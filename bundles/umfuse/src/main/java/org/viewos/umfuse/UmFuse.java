@@ -28,7 +28,8 @@ import org.viewos.core.api.ViewModule;
  * (fuse2fs, read-write), zip, archive, iso9660 and fat images read-only, {@code -t umfuse -o cmd=...}.
  */
 @Component(service = {ViewModule.class, FileSystemType.class},
-        property = {ViewModule.NAME_PROPERTY + "=umfuse", "viewos.fstype=umfuse"})
+        property = {ViewModule.NAME_PROPERTY + "=umfuse", "viewos.fstype=" + DevFuse.TYPE,
+            FileSystemType.AUTOMOUNT_PROPERTY + "=none /dev/fuse"})
 public final class UmFuse implements ViewModule, FileSystemType {
     static final long TIMEOUT_MILLIS = 10_000;
 
@@ -66,11 +67,17 @@ public final class UmFuse implements ViewModule, FileSystemType {
 
     @Override
     public boolean handles(String fstype) {
-        return fstype.equals("umfuse") || KINDS.containsKey(fstype);
+        return fstype.equals("umfuse") || KINDS.containsKey(fstype) || programType(fstype) || fstype.equals(DevFuse.TYPE);
     }
 
     @Override
     public FileSystem mount(String source, String target, String fstype, Map<String, String> options) throws Errno {
+        if (fstype.equals(DevFuse.TYPE)) {
+            return new DevFuse(transport);
+        }
+        if (programType(fstype)) {
+            return mountProgram(source, target, fstype, options);
+        }
         Kind kind = KINDS.get(fstype);
         for (String o : options.keySet()) {
             boolean offset = o.equals("offset") && kind != null && kind.program().equals("fuse2fs");
@@ -117,34 +124,7 @@ public final class UmFuse implements ViewModule, FileSystemType {
             Path log = dir.resolve("daemon.log");
             FuseConnection c = transport.start(argv, DAEMON_FD, log.toString());
             s = new FuseSession(c, what, TIMEOUT_MILLIS, uid(), gid());
-            try {
-                s.handshake();
-            } catch (Errno e) {
-                s.close(); // waits for the daemon to end, so its last words are in the log
-                throw new Errno(Errno.EIO, what + " failed at INIT" + logTail(log, e));
-            }
-            Fuse.Attr rootAttr = s.getattr(1);
-            if (!rootAttr.isDir()) {
-                throw new Errno(Errno.EIO, what + ": root is not a directory");
-            }
-            boolean asRoot = uid() == 0;
-            FuseFs[] self = new FuseFs[1];
-            FuseFs fs = new FuseFs(s, Shadow.iso(dir) + "/root", rootAttr, asRoot, readOnly, what, () -> {
-                synchronized (live) {
-                    live.remove(self[0]);
-                }
-                Shadow.deleteTree(dir);
-            });
-            self[0] = fs;
-            synchronized (live) {
-                live.add(fs);
-            }
-            try {
-                return Except.wrap(fs, target, options.get("except"));
-            } catch (Errno e) {
-                fs.unmount();
-                throw e;
-            }
+            return serve(s, dir, log, what, readOnly, target, options.get("except"));
         } catch (Errno e) {
             if (s != null) {
                 s.close();
@@ -158,6 +138,98 @@ public final class UmFuse implements ViewModule, FileSystemType {
             Shadow.deleteTree(dir);
             throw new Errno(Errno.EIO, what + ": " + e);
         }
+    }
+
+    /**
+     * The file system a session serves once it has spoken INIT: the shadow tree, except= holes.
+     * On failure the session is closed; the caller removes {@code dir}.
+     */
+    private FileSystem serve(FuseSession s, Path dir, Path log, String what, boolean readOnly, String target,
+            String except) throws Errno {
+        try {
+            s.handshake();
+        } catch (Errno e) {
+            s.close(); // waits for the daemon to end, so its last words are in the log
+            throw new Errno(Errno.EIO, what + " failed at INIT" + (log != null ? logTail(log, e) : ": " + e.getMessage()));
+        }
+        Fuse.Attr rootAttr = s.getattr(1);
+        if (!rootAttr.isDir()) {
+            throw new Errno(Errno.EIO, what + ": root is not a directory");
+        }
+        boolean asRoot = uid() == 0;
+        FuseFs[] self = new FuseFs[1];
+        FuseFs fs = new FuseFs(s, Shadow.iso(dir) + "/root", rootAttr, asRoot, readOnly, what, () -> {
+            synchronized (live) {
+                live.remove(self[0]);
+            }
+            Shadow.deleteTree(dir);
+        });
+        self[0] = fs;
+        synchronized (live) {
+            live.add(fs);
+        }
+        try {
+            return Except.wrap(fs, target, except);
+        } catch (Errno e) {
+            fs.unmount();
+            throw e;
+        }
+    }
+
+    /** Types a FUSE program's own mount(2) uses: fuse, fuseblk, fuse.SUBTYPE. */
+    static boolean programType(String fstype) {
+        return fstype.equals("fuse") || fstype.equals("fuseblk") || fstype.startsWith("fuse.");
+    }
+
+    /** Options libfuse passes to mount(2) (besides fd=, which the core turned into viewos.socket=). */
+    private static final java.util.Set<String> PROGRAM_OPTIONS = java.util.Set.of("fd", "viewos.socket", "rootmode",
+            "user_id", "group_id", "allow_other", "default_permissions", "max_read", "blksize", "ro", "rw",
+            "nosuid", "nodev", "noexec", "noatime", "relatime", "except");
+
+    /**
+     * mount(2) by a FUSE program running in the view ({@code squashfuse img mnt}, {@code fuse2fs img
+     * mnt}): its /dev/fuse is a socket the core connected to one of ours (see {@link DevFuse}). The
+     * program is inside mount(2) now and reads INIT only after it returns, so the handshake (and
+     * everything else) waits for the first call that needs the mount.
+     */
+    private FileSystem mountProgram(String source, String target, String fstype, Map<String, String> options)
+            throws Errno {
+        for (String o : options.keySet()) {
+            if (!PROGRAM_OPTIONS.contains(o)) {
+                throw new Errno(Errno.EINVAL, "umfuse: " + fstype + ": unknown option " + o);
+            }
+        }
+        if (!options.containsKey("fd")) {
+            throw new Errno(Errno.EINVAL, "umfuse: " + fstype + " is the type FUSE programs mount with: fd= missing");
+        }
+        String socket = options.get("viewos.socket");
+        if (socket == null) {
+            throw new Errno(Errno.EINVAL, "umfuse: fd=" + options.get("fd") + " is not a /dev/fuse of this view");
+        }
+        FuseConnection c = transport.accept(socket);
+        Path dir;
+        try {
+            dir = Files.createDirectory(Shadow.path(cacheDir() + "/m" + mounts.incrementAndGet()),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (IOException e) {
+            c.close();
+            throw Shadow.errno(e, "mount directory");
+        }
+        String what = fstype + " " + source;
+        FuseSession s = new FuseSession(c, what, TIMEOUT_MILLIS, uid(), gid());
+        boolean readOnly = options.containsKey("ro");
+        return new Deferred(() -> {
+            try {
+                return serve(s, dir, null, what, readOnly, target, options.get("except"));
+            } catch (Errno | RuntimeException e) {
+                s.close();
+                Shadow.deleteTree(dir);
+                throw e;
+            }
+        }, () -> {
+            s.close();
+            Shadow.deleteTree(dir);
+        });
     }
 
     /** The descriptor the daemon gets as its /dev/fuse (a libfuse3 daemon takes "/dev/fd/3" as mountpoint). */

@@ -6,7 +6,7 @@ package org.viewos.core.api;
  * sender and one receiver at a time.
  */
 public interface FuseConnection extends AutoCloseable {
-    /** The daemon's pid. */
+    /** The daemon's pid (0 for a program of the view connected through a virtual /dev/fuse). */
     int pid();
 
     /**

@@ -17,4 +17,20 @@ public interface FuseTransport {
      * @throws Errno ENOENT when the program is not found, EIO when it cannot be started
      */
     FuseConnection start(List<String> argv, int fd, String log) throws Errno;
+
+    /**
+     * A new listening AF_UNIX {@code SOCK_SEQPACKET} socket in the core's private directory, for a
+     * virtual {@code /dev/fuse} ({@link VirtualFile#connectTo}): a FUSE program in the view that
+     * opens it gets a socket connected there. Returns its path.
+     */
+    String listen() throws Errno;
+
+    /**
+     * The connection a traced process made to {@code path} (from {@link #listen}), taken once: the
+     * listening socket is closed and removed. The connection has no daemon process of its own
+     * ({@link FuseConnection#pid} is 0): it ends when the program closes its end.
+     *
+     * @throws Errno EINVAL when {@code path} is not a listening socket of ours or nobody connected
+     */
+    FuseConnection accept(String path) throws Errno;
 }

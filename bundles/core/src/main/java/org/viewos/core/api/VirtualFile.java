@@ -28,6 +28,18 @@ public interface VirtualFile {
         return null;
     }
 
+    /**
+     * A file whose open gives the caller a socket instead of an ordinary descriptor, as opening
+     * {@code /dev/fuse} gives a channel to the kernel: the host path of a listening AF_UNIX
+     * {@code SOCK_SEQPACKET} socket; the core connects the caller's new descriptor there (so reads
+     * and writes on it never stop at the tracer). Null (the default): an ordinary virtual file.
+     * A mount option {@code fd=N} naming such a descriptor of the mounting process reaches the
+     * module with {@code viewos.socket=PATH} added (the listening socket's path).
+     */
+    default String connectTo() throws Errno {
+        return null;
+    }
+
     /** A window of a host file. */
     record Backing(String hostPath, long offset, long length) {
     }

@@ -100,6 +100,11 @@ public final class Dispatcher {
         this.watchdog = w;
     }
 
+    /** How the tracer runs system calls in a tracee stopped at a seccomp stop (see {@link Injector}). */
+    public void injector(Injector injector) {
+        paths.injector(injector);
+    }
+
     /** How the tracer covers a descriptor number at a syscall-exit stop (a number nobody predicted). */
     public void fdCoverAtExit(java.util.function.BiPredicate<Tracee, Integer> cover) {
         fds.coverAtExit(cover);

@@ -52,6 +52,11 @@ final class MountCalls {
         if ((regs.arg(3) & MS_RDONLY) != 0) {
             data = data.isEmpty() ? "ro" : "ro," + data;
         }
+        java.util.regex.Matcher fd = java.util.regex.Pattern.compile("(?:^|,)fd=([0-9]{1,9})(?:,|$)").matcher(data);
+        String socket = fd.find() ? paths.socketPathOf(t.tid(), Integer.parseInt(fd.group(1))) : null;
+        if (socket != null) {
+            data = data + ",viewos.socket=" + socket; // the channel a virtual /dev/fuse gave this process
+        }
         try {
             Resolution r = where.resolve(t, target, mounts, true);
 

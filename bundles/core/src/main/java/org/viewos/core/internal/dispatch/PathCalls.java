@@ -34,7 +34,10 @@ final class PathCalls {
     private final ViewPaths where;
     private final VirtualFiles files;
     private final FdCalls fds;
-    private final int openat;
+    private Injector injector;
+    /** Sockets made for virtual files that connect ({@link org.viewos.core.api.VirtualFile#connectTo}): inode to path. */
+    private final java.util.Map<Long, String> connected = new java.util.concurrent.ConcurrentHashMap<>();
+    private final int openat, socket, connect, close;
     private final int chdir, rename, renameat, renameat2, rmdir, unlinkat;
 
     PathCalls(ViewState view, ViewPaths where, SyscallTable table, VirtualFiles files, FdCalls fds) {
@@ -43,6 +46,9 @@ final class PathCalls {
         this.files = files;
         this.fds = fds;
         this.openat = table.number("openat");
+        this.socket = table.number("socket");
+        this.connect = table.number("connect");
+        this.close = table.number("close");
         this.chdir = table.number("chdir");
         this.rename = table.number("rename");
         this.renameat = table.number("renameat");
@@ -222,8 +228,74 @@ final class PathCalls {
         return true;
     }
 
+    void injector(Injector injector) {
+        this.injector = injector;
+    }
+
+    /**
+     * The listening socket a descriptor of {@code tid} was connected to when it opened a virtual
+     * file that connects, or null (it also follows the socket through dup, fork and SCM_RIGHTS).
+     */
+    String socketPathOf(int tid, int fd) {
+        String link = Native.readlink("/proc/" + tid + "/fd/" + fd);
+        if (link == null || !link.startsWith("socket:[") || !link.endsWith("]")) {
+            return null;
+        }
+        try {
+            return connected.get(Long.parseLong(link.substring(8, link.length() - 1)));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static final int AF_UNIX = 1, SOCK_SEQPACKET = 5, SOCK_NONBLOCK = 04000, SOCK_CLOEXEC = 02000000;
+
+    /**
+     * open(2) of a virtual file that connects: the call becomes socket(AF_UNIX, SOCK_SEQPACKET) and
+     * connect(2) to the module's listening socket, in the caller; it returns the new descriptor.
+     */
+    private void openConnecting(Call c, String socketPath, long flags) throws Errno {
+        byte[] p = socketPath.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (p.length > 107) {
+            throw new Errno(Errno.EIO, "socket path too long: " + socketPath);
+        }
+        byte[] addr = new byte[2 + p.length + 1];
+        addr[0] = AF_UNIX;
+        System.arraycopy(p, 0, addr, 2, p.length);
+        long at = c.belowStack(addr.length);
+        if (c.scratch().write(c.tid(), at, addr, addr.length) != addr.length) {
+            throw new Errno(Errno.EFAULT);
+        }
+        int type = SOCK_SEQPACKET | ((flags & 02000000) != 0 ? SOCK_CLOEXEC : 0) | ((flags & 04000) != 0 ? SOCK_NONBLOCK : 0);
+        if (injector == null) {
+            throw new Errno(Errno.ENOSYS, "no injector");
+        }
+        Injector.Session in = injector.begin(c.t());
+        long fd = in.call(socket, AF_UNIX, type, 0);
+        long k = fd < 0 ? 0 : in.call(connect, fd, at, addr.length);
+        if (fd >= 0 && k < 0) {
+            in.call(close, fd);
+        }
+        in.end();
+        if (fd < 0 || k < 0) {
+            long err = fd < 0 ? fd : k;
+            c.finish(err == -Errno.ENOENT || err == -111 /* ECONNREFUSED */ ? -Errno.ENXIO : err);
+            return;
+        }
+        String link = Native.readlink("/proc/" + c.tid() + "/fd/" + fd);
+        if (link != null && link.startsWith("socket:[") && link.endsWith("]")) {
+            connected.put(Long.parseLong(link.substring(8, link.length() - 1)), socketPath);
+        }
+        c.finish(fd);
+    }
+
     private void openVirtual(Call c, Entry e, org.viewos.core.api.VirtualFile vf, org.viewos.core.internal.vfs.Mount m,
             String viewPath, long flags) throws Errno {
+        String channel = vf.connectTo();
+        if (channel != null) {
+            openConnecting(c, channel, flags);
+            return;
+        }
         if ((flags & O_CREAT_EXCL) == O_CREAT_EXCL) {
             throw new Errno(Errno.EEXIST);
         }

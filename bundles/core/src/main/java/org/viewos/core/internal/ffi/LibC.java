@@ -53,6 +53,14 @@ public interface LibC {
 
     int socketpair(int domain, int type, int protocol, @Out int[] sv);
 
+    int socket(int domain, int type, int protocol);
+
+    int bind(int fd, @jnr.ffi.annotations.In byte[] addr, int len);
+
+    int listen(int fd, int backlog);
+
+    int accept4(int fd, long addr, long addrlen, int flags);
+
     long read(int fd, @Out byte[] buf, long count);
 
     long write(int fd, @jnr.ffi.annotations.In byte[] buf, long count);

@@ -30,6 +30,68 @@ public final class FuseTransportImpl implements FuseTransport {
     @Deactivate
     void deactivate() {
         spawner.shutdownNow();
+        for (var e : listening.entrySet()) {
+            Native.LIBC.close(e.getValue());
+            new java.io.File(e.getKey()).delete();
+        }
+        listening.clear();
+    }
+
+    private static final int SOCK_NONBLOCK = 04000;
+    /** Listening sockets for virtual /dev/fuse opens, by path. */
+    private final java.util.Map<String, Integer> listening = new java.util.concurrent.ConcurrentHashMap<>();
+    private java.nio.file.Path dir;
+    private final java.util.concurrent.atomic.AtomicInteger names = new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public String listen() throws Errno {
+        String path;
+        synchronized (this) {
+            try {
+                if (dir == null) {
+                    dir = org.viewos.core.api.ModuleDirs.create("fusedev");
+                }
+            } catch (java.io.IOException e) {
+                throw new Errno(Errno.EIO, "no private directory for /dev/fuse sockets: " + e.getMessage());
+            }
+            path = dir.resolve("fuse" + names.incrementAndGet()).toString();
+        }
+        byte[] p = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (p.length > 107) {
+            throw new Errno(Errno.EIO, "socket path too long: " + path);
+        }
+        byte[] addr = new byte[2 + p.length + 1];
+        addr[0] = AF_UNIX;
+        System.arraycopy(p, 0, addr, 2, p.length);
+        int fd = Native.LIBC.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) {
+            throw new Errno(Errno.EIO, "socket: errno " + Native.errno());
+        }
+        if (Native.LIBC.bind(fd, addr, addr.length) != 0 || Native.LIBC.listen(fd, 4) != 0) {
+            int e = Native.errno();
+            Native.LIBC.close(fd);
+            throw new Errno(Errno.EIO, "cannot listen at " + path + ": errno " + e);
+        }
+        listening.put(path, fd);
+        return path;
+    }
+
+    @Override
+    public FuseConnection accept(String path) throws Errno {
+        Integer fd = path == null ? null : listening.remove(path);
+        if (fd == null) {
+            throw new Errno(Errno.EINVAL, "not a /dev/fuse channel of this view: " + path);
+        }
+        try {
+            int c = Native.LIBC.accept4(fd, 0, 0, SOCK_CLOEXEC);
+            if (c < 0) {
+                throw new Errno(Errno.EINVAL, "nobody connected to " + path + " (errno " + Native.errno() + ")");
+            }
+            return new SeqpacketConnection(c, 0);
+        } finally {
+            Native.LIBC.close(fd);
+            new java.io.File(path).delete();
+        }
     }
 
     @Override

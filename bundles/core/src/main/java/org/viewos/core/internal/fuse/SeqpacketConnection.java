@@ -121,6 +121,10 @@ final class SeqpacketConnection implements FuseConnection {
 
     @Override
     public boolean alive() {
+        if (pid <= 0) { // a program of the view: alive while its end is open
+            int[] pfd = {fd, 0};
+            return !closed && !(Native.LIBC.poll(pfd, 1, 0) == 1 && ((pfd[1] >>> 16) & (POLLHUP | POLLERR)) != 0);
+        }
         int[] st = new int[1];
         return !closed && Native.LIBC.waitpid(pid, st, WNOHANG) == 0;
     }
@@ -134,6 +138,9 @@ final class SeqpacketConnection implements FuseConnection {
             closed = true;
         }
         Native.LIBC.close(fd);
+        if (pid <= 0) {
+            return; // not our child: it sees its end close and goes
+        }
         int[] st = new int[1];
         for (int i = 0; i < 100 && Native.LIBC.waitpid(pid, st, WNOHANG) == 0; i++) {
             if (i == 20) {

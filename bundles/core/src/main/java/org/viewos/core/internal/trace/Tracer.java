@@ -58,6 +58,36 @@ public final class Tracer {
         dispatcher.fdCover(this::coverFd);
         dispatcher.fdCoverAtExit(this::coverFdAtExit);
         dispatcher.watchdog(this::takeWatchdogErrno);
+        dispatcher.injector(this::inject);
+    }
+
+    /**
+     * At a seccomp stop (syscall entry) of {@code t}: a series of calls run in the tracee; at its end
+     * the pending call's registers are put back (the caller then finishes the call).
+     */
+    private org.viewos.core.internal.dispatch.Injector.Session inject(Tracee t) {
+        Regs saved = ptrace.getRegs(t.tid);
+        Injection in = saved == null ? null : new Injection(t, saved);
+        return new org.viewos.core.internal.dispatch.Injector.Session() {
+            private boolean gone = in == null;
+
+            @Override
+            public long call(long nr, long... args) {
+                if (gone) {
+                    return -Ptrace.ESRCH;
+                }
+                long r = in.call(nr, args);
+                gone = r == -Ptrace.ESRCH;
+                return r;
+            }
+
+            @Override
+            public void end() {
+                if (saved != null) {
+                    ptrace.setRegs(t.tid, saved);
+                }
+            }
+        };
     }
 
     /**
@@ -678,6 +708,11 @@ public final class Tracer {
             boolean stopped = r == t.tid && (st & 0xff) == 0x7f;
             if (stopped && ((st >> 8) & 0xff) == SYSCALL_STOP) {
                 return true;
+            }
+            if (stopped && ((st >> 16) & 0xff) == Ptrace.EVENT_SECCOMP) {
+                // a call we inject that the filter traces (connect, say): it is ours, let it run
+                Ptrace.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0);
+                continue;
             }
             if (stopped && ((st >> 16) & 0xff) == 0 && ((st >> 8) & 0xff) == Ptrace.SIGSTOP && isDoorbell(t.tid)) {
                 // our doorbell rang while we were injecting: swallow it, ring it later ourselves
