@@ -180,7 +180,18 @@ final class FuseFs implements FileSystem {
 
     private String writablePath(String relative, Access access) throws Errno {
         if (!pending.isEmpty()) {
-            writeBack();
+            try {
+                writeBack();
+            } catch (Errno e) {
+                if (e.code() != Errno.EROFS && e.code() != Errno.ENOSYS && e.code() != Errno.EPERM
+                        && e.code() != Errno.EACCES) {
+                    throw e;
+                }
+                // the daemon refuses changes (a read-only program mounted without -o ro): they are
+                // lost, said once here; the call that happened to come next is not theirs to fail
+                LOG.warning(what + ": the file system refused a change made earlier (" + Errno.name(e.code())
+                        + "): it is lost");
+            }
         }
         if (relative.isEmpty() && (access == Access.CREATE || access == Access.DELETE)) {
             throw new Errno(Errno.EBUSY); // the mount point itself
