@@ -97,6 +97,13 @@ final class FuseFs implements FileSystem {
     private final List<String> deferred = new ArrayList<>();
     private int swaps;
     private boolean gone;
+    /** umview's merge: names the file system lacks are the covered directory's (lookups fall through). */
+    private volatile boolean merge;
+
+    /** Turns on umview's {@code merge}. */
+    void merge() {
+        merge = true;
+    }
 
     FuseFs(FuseSession fuse, String root, Fuse.Attr rootAttr, boolean asRoot, boolean readOnly, String what,
             Runnable onUnmount) throws Errno {
@@ -135,6 +142,10 @@ final class FuseFs implements FileSystem {
             throw new Errno(Errno.EIO, what + " has gone");
         }
         try {
+            if (merge && access != Access.CREATE && !relative.isEmpty() && !Shadow.exists(Shadow.path(host(relative)))
+                    && resolve(relative) == null) {
+                return null; // not in the file system: the directory it covers answers
+            }
             return readOnly ? readOnlyPath(relative, access) : writablePath(relative, access);
         } catch (Errno e) {
             if (e.code() == Errno.ENODEV) {

@@ -21,6 +21,20 @@ final class FuseSession {
     private long unique;
     private Fuse.InitOut init;
     private volatile boolean dead;
+    /** umview's debug option: one line per request on the daemon's stderr. */
+    private volatile boolean debug;
+
+    void debug() {
+        debug = true;
+    }
+
+    /** umview's fuseuid=/fusegid=: every request claims these ids (-1: the caller's, as the kernel says). */
+    private volatile int forcedUid = -1, forcedGid = -1;
+
+    void claim(int uid, int gid) {
+        forcedUid = uid;
+        forcedGid = gid;
+    }
 
     FuseSession(FuseConnection conn, String what, long timeoutMillis, int uid, int gid) {
         this.conn = conn;
@@ -49,6 +63,30 @@ final class FuseSession {
             throw new Errno(Errno.ENODEV, what + " has gone");
         }
         long u = ++unique;
+        if (forcedUid >= 0) {
+            asUid = forcedUid;
+        }
+        if (forcedGid >= 0) {
+            asGid = forcedGid;
+        }
+        if (debug) {
+            long t0 = System.nanoTime();
+            try {
+                byte[] r = exchange(opcode, u, nodeid, body, timeout, asUid, asGid);
+                System.err.printf("umfuse: %s: opcode %d node %d: %d bytes (%d us)%n", what, opcode, nodeid, r.length,
+                        (System.nanoTime() - t0) / 1000);
+                return r;
+            } catch (Errno e) {
+                System.err.printf("umfuse: %s: opcode %d node %d: %s (%d us)%n", what, opcode, nodeid,
+                        Errno.name(e.code()), (System.nanoTime() - t0) / 1000);
+                throw e;
+            }
+        }
+        return exchange(opcode, u, nodeid, body, timeout, asUid, asGid);
+    }
+
+    private byte[] exchange(int opcode, long u, long nodeid, byte[] body, long timeout, int asUid, int asGid)
+            throws Errno {
         try {
             conn.send(Fuse.request(opcode, u, nodeid, asUid, asGid, 0, body));
         } catch (Errno e) {

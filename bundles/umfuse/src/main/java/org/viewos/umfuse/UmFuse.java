@@ -81,10 +81,12 @@ public final class UmFuse implements ViewModule, FileSystemType {
         Kind kind = KINDS.get(fstype);
         for (String o : options.keySet()) {
             boolean offset = o.equals("offset") && kind != null && kind.program().equals("fuse2fs");
-            if (!o.equals("ro") && !o.equals("rw") && !offset && !o.equals("except") && !((o.equals("cmd") || o.equals("cmd2")) && kind == null)) {
+            if (!COMMON_OPTIONS.contains(o) && !offset && !((o.equals("cmd") || o.equals("cmd2")) && kind == null)) {
                 throw new Errno(Errno.EINVAL, "umfuse: " + fstype + ": unknown option " + o);
             }
         }
+        int asUid = id(options, "fuseuid", uid());
+        int asGid = id(options, "fusegid", gid());
         String offset = options.get("offset");
         if (offset != null && !offset.matches("[0-9]{1,18}")) {
             throw new Errno(Errno.EINVAL, "umfuse: bad offset '" + offset + "'");
@@ -124,7 +126,17 @@ public final class UmFuse implements ViewModule, FileSystemType {
             Path log = dir.resolve("daemon.log");
             FuseConnection c = transport.start(argv, DAEMON_FD, log.toString());
             s = new FuseSession(c, what, TIMEOUT_MILLIS, uid(), gid());
-            return serve(s, dir, log, what, readOnly, target, options.get("except"));
+            if (options.containsKey("debug")) {
+                s.debug();
+            }
+            if (options.containsKey("fuseuid") || options.containsKey("fusegid")) {
+                s.claim(options.containsKey("fuseuid") ? asUid : -1, options.containsKey("fusegid") ? asGid : -1);
+            }
+            FileSystem fs = serve(s, dir, log, what, readOnly, target, options.get("except"));
+            if (options.containsKey("merge")) {
+                merged(fs);
+            }
+            return fs;
         } catch (Errno e) {
             if (s != null) {
                 s.close();
@@ -173,6 +185,30 @@ public final class UmFuse implements ViewModule, FileSystemType {
         } catch (Errno e) {
             fs.unmount();
             throw e;
+        }
+    }
+
+    /** Options every image type takes (umview's names): see the README's umfuse section. */
+    private static final java.util.Set<String> COMMON_OPTIONS = java.util.Set.of("ro", "rw", "except", "merge", "debug",
+            "fuseuid", "fusegid");
+
+    /** fuseuid=/fusegid=: the ids the daemon is told a request comes from (default: the daemon's own). */
+    private static int id(Map<String, String> options, String key, int dflt) throws Errno {
+        String v = options.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        if (!v.matches("[0-9]{1,9}")) {
+            throw new Errno(Errno.EINVAL, "umfuse: bad " + key + "=" + v);
+        }
+        return Integer.parseInt(v);
+    }
+
+    /** Turns merge on for the FuseFs behind {@code fs} (the except= wrapper passes it). */
+    private static void merged(FileSystem fs) {
+        FileSystem f = fs instanceof Except e ? e.inner() : fs;
+        if (f instanceof FuseFs ff) {
+            ff.merge();
         }
     }
 
