@@ -112,4 +112,27 @@ public class UmFuseProgramsTest {
         assertEquals("mount -1 Invalid argument\nhello\nafter-death=1\numount=0\n", v.out());
         assertTrue(Files.isDirectory(dir.resolve("mnt")));
     }
+
+    /** The same as an ordinary user (root drops to nobody with setpriv): no privilege is needed. */
+    @Test
+    public void squashfuseAsAnOrdinaryUser() throws Exception {
+        assumeTrue(UmFuseArchivesTest.onPath("squashfuse") && UmFuseArchivesTest.onPath("mksquashfs")
+                && UmFuseArchivesTest.onPath("setpriv") && UmFuseArchivesTest.onPath("fusermount3"));
+        assumeTrue("needs root to become nobody", "root".equals(System.getProperty("user.name")));
+        Path dir = Files.createTempDirectory("viewos-fuse-nobody-");
+        try {
+            Launcher.Result mk = UmFuseArchivesTest.sh(dir, TREE + "\nmksquashfs TREE img -quiet -noappend"
+                    + "\nchmod -R a+rX . && chmod 777 .");
+            assertEquals(mk.err(), 0, mk.status());
+            Launcher.Result v = UmFuseArchivesTest.sh(dir, "setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="
+                    + dir + " " + Launcher.viewos() + " bash -c 'id -u; um_add_service umfuse && mkdir mnt"
+                    + " && squashfuse -o ro img mnt && cat mnt/dir/sub/deep.txt && md5sum < mnt/big"
+                    + " && fusermount3 -u mnt && echo unmounted'");
+            assertEquals("stderr: " + v.err(), 0, v.status());
+            Launcher.Result nat = UmFuseArchivesTest.sh(dir, "md5sum < TREE/big");
+            assertEquals("65534\ndeep\n" + nat.out() + "unmounted\n", v.out());
+        } finally {
+            UmFuseArchivesTest.sh(dir.getParent(), "rm -rf " + dir);
+        }
+    }
 }
