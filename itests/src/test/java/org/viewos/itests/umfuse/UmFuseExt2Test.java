@@ -173,15 +173,7 @@ public class UmFuseExt2Test {
                 "echo new > mnt/new.txt; echo \"write=$?\" >> out.txt",
                 "viewumount mnt; echo \"umount=$?\" >> out.txt"));
         try {
-            for (int i = 0; i < 1200 && !Files.exists(dir.resolve("ready")) && p.isAlive(); i++) {
-                Thread.sleep(50);
-            }
-            assertTrue("the view mounted", Files.exists(dir.resolve("ready")));
-            List<ProcessHandle> daemons = ProcessHandle.allProcesses().filter(h -> h.info().arguments()
-                    .map(a -> List.of(a).contains(img.toString())).orElse(false)
-                    && h.info().command().orElse("").endsWith("fuse2fs")).toList();
-            assertEquals("one fuse2fs on " + img, 1, daemons.size());
-            daemons.get(0).destroyForcibly(); // SIGKILL: it stays a zombie until umfuse notices
+            fuse2fsOnceReady(dir, p, img).destroyForcibly(); // SIGKILL: it stays a zombie until umfuse notices
             Files.createFile(dir.resolve("killed"));
             assertTrue("the view ended", p.waitFor(60, TimeUnit.SECONDS));
         } finally {
@@ -212,15 +204,7 @@ public class UmFuseExt2Test {
                 "wait; viewumount mnt; echo \"umount=$?\" >> order"));
         ProcessHandle daemon = null;
         try {
-            for (int i = 0; i < 1200 && !Files.exists(dir.resolve("ready")) && p.isAlive(); i++) {
-                Thread.sleep(50);
-            }
-            assertTrue("the view mounted", Files.exists(dir.resolve("ready")));
-            List<ProcessHandle> daemons = ProcessHandle.allProcesses().filter(h -> h.info().arguments()
-                    .map(a -> List.of(a).contains(img.toString())).orElse(false)
-                    && h.info().command().orElse("").endsWith("fuse2fs")).toList();
-            assertEquals("one fuse2fs on " + img, 1, daemons.size());
-            daemon = daemons.get(0);
+            daemon = fuse2fsOnceReady(dir, p, img);
             signal("STOP", daemon.pid());
             Files.createFile(dir.resolve("stopped"));
             for (int i = 0; i < 400 && !Files.exists(dir.resolve("waiting")) && p.isAlive(); i++) {
@@ -240,6 +224,19 @@ public class UmFuseExt2Test {
         assertEquals(0, p.exitValue());
         assertEquals("others-ran\ncat=0\numount=0\n", Files.readString(dir.resolve("order")));
         assertEquals(Files.readString(dir.resolve("src/sub/x.txt")), Files.readString(dir.resolve("x.out")));
+    }
+
+    /** Waits for the view's file "ready", then finds the one fuse2fs serving {@code img}. */
+    private static ProcessHandle fuse2fsOnceReady(Path dir, Process view, Path img) throws InterruptedException {
+        for (int i = 0; i < 1200 && !Files.exists(dir.resolve("ready")) && view.isAlive(); i++) {
+            Thread.sleep(50);
+        }
+        assertTrue("the view mounted", Files.exists(dir.resolve("ready")));
+        List<ProcessHandle> daemons = ProcessHandle.allProcesses().filter(h -> h.info().arguments()
+                .map(a -> List.of(a).contains(img.toString())).orElse(false)
+                && h.info().command().orElse("").endsWith("fuse2fs")).toList();
+        assertEquals("one fuse2fs on " + img, 1, daemons.size());
+        return daemons.get(0);
     }
 
     private static void signal(String sig, long pid) throws Exception {

@@ -255,13 +255,10 @@ final class PathCalls {
      * connect(2) to the module's listening socket, in the caller; it returns the new descriptor.
      */
     private void openConnecting(Call c, String socketPath, long flags) throws Errno {
-        byte[] p = socketPath.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        if (p.length > 107) {
+        byte[] addr = Native.sockaddrUn(socketPath);
+        if (addr == null) {
             throw new Errno(Errno.EIO, "socket path too long: " + socketPath);
         }
-        byte[] addr = new byte[2 + p.length + 1];
-        addr[0] = AF_UNIX;
-        System.arraycopy(p, 0, addr, 2, p.length);
         long at = c.belowStack(addr.length);
         if (c.scratch().write(c.tid(), at, addr, addr.length) != addr.length) {
             throw new Errno(Errno.EFAULT);

@@ -76,6 +76,18 @@ public final class Native {
         return new String(b, StandardCharsets.ISO_8859_1);
     }
 
+    /** A {@code struct sockaddr_un} for {@code path} (AF_UNIX, NUL-terminated); null when too long. */
+    public static byte[] sockaddrUn(String path) {
+        byte[] p = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (p.length > 107) {
+            return null;
+        }
+        byte[] addr = new byte[2 + p.length + 1];
+        addr[0] = 1; // AF_UNIX, little-endian
+        System.arraycopy(p, 0, addr, 2, p.length);
+        return addr;
+    }
+
     /** A path string as a NUL-terminated C string, byte for byte. */
     public static byte[] cpath(String path) {
         byte[] b = new byte[path.length() + 1];

@@ -56,13 +56,10 @@ public final class FuseTransportImpl implements FuseTransport {
             }
             path = dir.resolve("fuse" + names.incrementAndGet()).toString();
         }
-        byte[] p = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        if (p.length > 107) {
+        byte[] addr = Native.sockaddrUn(path);
+        if (addr == null) {
             throw new Errno(Errno.EIO, "socket path too long: " + path);
         }
-        byte[] addr = new byte[2 + p.length + 1];
-        addr[0] = AF_UNIX;
-        System.arraycopy(p, 0, addr, 2, p.length);
         int fd = Native.LIBC.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0) {
             throw new Errno(Errno.EIO, "socket: errno " + Native.errno());
