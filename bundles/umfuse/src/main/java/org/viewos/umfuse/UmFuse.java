@@ -57,6 +57,7 @@ public final class UmFuse implements ViewModule, FileSystemType {
 
     private static final Map<String, Kind> KINDS = Map.of(
             "umfusesquashfs", new Kind("squashfuse", false, false),
+            "umfusessh", new Kind("sshfs", false, true),
             "umfuseext2", new Kind("fuse2fs", true, true),
             "umfuseext3", new Kind("fuse2fs", true, true),
             "umfuseext4", new Kind("fuse2fs", true, true),
@@ -79,9 +80,17 @@ public final class UmFuse implements ViewModule, FileSystemType {
             return mountProgram(source, target, fstype, options);
         }
         Kind kind = KINDS.get(fstype);
-        for (String o : options.keySet()) {
+        boolean ssh = kind != null && kind.program().equals("sshfs");
+        List<String> passed = new java.util.ArrayList<>(); // sshfs's own options (port=, IdentityFile=, ssh_command=...)
+        for (Map.Entry<String, String> e : options.entrySet()) {
+            String o = e.getKey();
             boolean offset = o.equals("offset") && kind != null && kind.program().equals("fuse2fs");
-            if (!COMMON_OPTIONS.contains(o) && !offset && !((o.equals("cmd") || o.equals("cmd2")) && kind == null)) {
+            if (ssh && !COMMON_OPTIONS.contains(o)) {
+                if (!o.matches("[A-Za-z][A-Za-z0-9_]*") || e.getValue().contains(":") && !o.equals("ssh_command")) {
+                    throw new Errno(Errno.EINVAL, "umfuse: " + fstype + ": bad option " + o);
+                }
+                passed.add(e.getValue().isEmpty() ? o : o + "=" + e.getValue());
+            } else if (!COMMON_OPTIONS.contains(o) && !offset && !((o.equals("cmd") || o.equals("cmd2")) && kind == null)) {
                 throw new Errno(Errno.EINVAL, "umfuse: " + fstype + ": unknown option " + o);
             }
         }
@@ -103,7 +112,11 @@ public final class UmFuse implements ViewModule, FileSystemType {
         }
         boolean libfuse2 = kind != null ? kind.libfuse2() : options.containsKey("cmd2");
         boolean readOnly = kind != null ? !kind.canWrite() || options.containsKey("ro") : !options.containsKey("rw");
-        if (kind != null) {
+        if (ssh) {
+            if (source == null || !source.matches("[^/:\\s]+:.*")) {
+                throw new Errno(Errno.EINVAL, "umfuse: " + fstype + " needs [user@]host:[dir] as its source");
+            }
+        } else if (kind != null) {
             image(fstype, source);
         }
         Path dir;
@@ -117,7 +130,8 @@ public final class UmFuse implements ViewModule, FileSystemType {
         String what = kind != null ? kind.program() + " " + source : fstype;
         try {
             String mnt = libfuse2 ? Shadow.iso(Files.createDirectory(dir.resolve("mnt"))) : "/dev/fd/" + DAEMON_FD;
-            List<String> argv = kind != null ? daemon(kind, source, mnt, readOnly, offset)
+            List<String> argv = ssh ? sshfs(source, mnt, readOnly, passed)
+                    : kind != null ? daemon(kind, source, mnt, readOnly, offset)
                     : command(options.get(libfuse2 ? "cmd2" : "cmd"), source, mnt);
             what = argv.get(0) + " " + source;
             if (libfuse2) {
@@ -287,6 +301,19 @@ public final class UmFuse implements ViewModule, FileSystemType {
         if (Files.isDirectory(image)) {
             throw new Errno(Errno.EISDIR, "umfuse: image " + source + " is a directory");
         }
+    }
+
+    /** sshfs (libfuse3) on HOST:DIR, in the foreground, with the user's sshfs options. */
+    private static List<String> sshfs(String source, String mnt, boolean readOnly, List<String> passed) {
+        List<String> a = new java.util.ArrayList<>(List.of("sshfs", "-f", source, mnt));
+        List<String> o = new java.util.ArrayList<>(passed);
+        if (readOnly) {
+            o.add("ro");
+        }
+        if (!o.isEmpty()) {
+            a.addAll(List.of("-o", String.join(",", o)));
+        }
+        return a;
     }
 
     /** The daemon's command line, in the foreground; libfuse2 ones on MNT (an empty private directory). */

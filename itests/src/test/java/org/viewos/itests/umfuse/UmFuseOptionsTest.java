@@ -47,4 +47,32 @@ public class UmFuseOptionsTest {
         assertEquals("User:  1234   Group:   567\n", owner.out());
         assertTrue(Files.readString(dir.resolve("over/both.txt")).equals("host\n"));
     }
+
+    /**
+     * umfusessh: the real sshfs on HOST:DIR. No ssh server here, so sshfs's ssh_command= runs the real
+     * sftp-server directly (what sshd would run at the other end): read, write, unmount; the files
+     * written are in the directory afterwards.
+     */
+    @Test
+    public void sshfsThroughAnSftpServer() throws Exception {
+        assumeTrue(UmFuseArchivesTest.onPath("sshfs") && Files.isExecutable(Path.of("/usr/lib/openssh/sftp-server")));
+        Path dir = Launcher.workDir("sshfs");
+        Launcher.Result mk = UmFuseArchivesTest.sh(dir, String.join("\n",
+                "set -e",
+                "mkdir -p remote/sub && echo remote-hello > remote/a.txt && seq 1 100000 > remote/sub/n",
+                "printf '#!/bin/sh\\nexec /usr/lib/openssh/sftp-server\\n' > sftp.sh && chmod 755 sftp.sh"));
+        assertEquals(mk.err(), 0, mk.status());
+        Path remote = dir.resolve("remote").toRealPath();
+        Launcher.Result v = Launcher.bash(dir, String.join("\n",
+                "um_add_service umfuse && mkdir mnt || exit 1",
+                "viewmount -t umfusessh -o ssh_command=" + dir.toRealPath() + "/sftp.sh localhost:" + remote + " mnt || exit 1",
+                "cat mnt/a.txt; md5sum < mnt/sub/n; echo written > mnt/new.txt; mkdir mnt/d; ls mnt",
+                "viewumount mnt; echo \"umount=$?\"",
+                "viewmount -t umfusessh nohost mnt; echo \"bad=$?\""));
+        assertEquals("stderr: " + v.err(), 0, v.status());
+        String md5 = UmFuseArchivesTest.sh(dir, "md5sum < remote/sub/n").out();
+        assertEquals("remote-hello\n" + md5 + "a.txt\nd\nnew.txt\nsub\numount=0\nbad=1\n", v.out());
+        assertEquals("written\n", Files.readString(remote.resolve("new.txt")));
+        assertTrue(Files.isDirectory(remote.resolve("d")));
+    }
 }
