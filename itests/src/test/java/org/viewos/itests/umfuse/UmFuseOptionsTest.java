@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import org.junit.Test;
 import org.viewos.itests.modules.Launcher;
 
-/** umview's umfuse options: merge, fuseuid=/fusegid=, debug; bad values refused with one line. */
+/** umview's umfuse options: merge, fuseuid=/fusegid=, debug, um_fsalias; bad values refused with one line. */
 public class UmFuseOptionsTest {
     @Test
     public void mergeFuseuidAndDebug() throws Exception {
@@ -37,9 +37,11 @@ public class UmFuseOptionsTest {
                 "viewumount mnt; echo \"umount=$?\"",
                 // debug: one line per FUSE request on the daemon's stderr
                 "viewmount -t umfusesquashfs -o debug img.sqsh mnt && cat mnt/img.txt >/dev/null && viewumount mnt",
-                "viewmount -t umfusesquashfs -o fuseuid=me img.sqsh mnt; echo \"bad=$?\""));
+                "viewmount -t umfusesquashfs -o fuseuid=me img.sqsh mnt; echo \"bad=$?\"",
+                // um_fsalias: mount -t squashfs means umfusesquashfs in this view
+                "um_fsalias squashfs umfusesquashfs && viewmount -t squashfs img.sqsh mnt && cat mnt/img.txt && viewumount mnt"));
         assertEquals("stderr: " + v.err(), 0, v.status());
-        assertEquals("image\nonly-image\nonly-host\nplain=1\numount=0\nbad=1\n", v.out());
+        assertEquals("image\nonly-image\nonly-host\nplain=1\numount=0\nbad=1\nonly-image\n", v.out());
         assertTrue(v.err(), v.err().contains("umfuse: squashfuse ") && v.err().contains(" opcode 1 node 1: 128 bytes"));
         assertTrue(v.err(), v.err().contains("viewmount: mnt: Invalid argument (umfuse: bad fuseuid=me)"));
         Launcher.Result owner = UmFuseArchivesTest.sh(dir,
