@@ -135,4 +135,47 @@ public class UmFuseProgramsTest {
             UmFuseArchivesTest.sh(dir.getParent(), "rm -rf " + dir);
         }
     }
+
+    /**
+     * A hostile FUSE program in the view (itests resources umfuse/badfuse.py): correct INIT and root
+     * attributes, then garbage for every request — replies shorter than a header, lengths that lie,
+     * out-of-range error numbers, random bodies, stale uniques, its /dev/fuse closed. Every call of
+     * the client ends with an error or an answer (no hang), the daemon stays up, the mount goes.
+     */
+    @Test
+    public void garbageRepliesGiveErrorsNotHangs() throws Exception {
+        Path dir = Launcher.workDir("programs-garbage");
+        try (java.io.InputStream in = getClass().getResourceAsStream("/umfuse/badfuse.py")) {
+            Files.copy(in, dir.resolve("badfuse.py"));
+        }
+        String modes = "short badlen longer errno body unique close random";
+        Launcher.Result v = Launcher.bash(dir, String.join("\n",
+                "um_add_service umfuse || exit 1",
+                "ops=0",
+                "for mode in " + modes + "; do",
+                "  for seed in 1 2 3; do",
+                "    m=m-$mode-$seed; mkdir $m",
+                "    python3 badfuse.py $m $mode $seed > $m.out 2>> fuzz.log & pid=$!",
+                "    for i in $(seq 200); do [ -s $m.out ] && break; sleep 0.02; done",
+                "    for f in a b c d e; do stat $m/$f > /dev/null 2>&1; ls $m/ > /dev/null 2>&1; cat $m/$f > /dev/null 2>&1;"
+                        + " ops=$((ops+3)); done",
+                "    umount $m || echo \"umount $m failed\"",
+                "    kill $pid 2>/dev/null; wait $pid 2>/dev/null",
+                "  done",
+                "done",
+                "echo \"ops=$ops\"",
+                "echo still-up"));
+        assertEquals("stderr: " + v.err(), 0, v.status());
+        assertEquals("ops=" + (8 * 3 * 5 * 3) + "\nstill-up\n", v.out());
+        String log = Files.readString(dir.resolve("fuzz.log"));
+        int garbage = 0;
+        for (String l : log.split("\n")) {
+            if (l.startsWith("garbage replies: ")) {
+                garbage += Integer.parseInt(l.substring(17).strip());
+            }
+        }
+        assertTrue("the hostile program answered requests with garbage: " + log, garbage > 50);
+        System.out.println("[reliability] umfuse garbage FUSE replies: " + garbage + " in 24 mounts, "
+                + (8 * 3 * 5 * 3) + " client calls, all answered");
+    }
 }
