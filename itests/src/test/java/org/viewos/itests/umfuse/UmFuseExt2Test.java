@@ -186,7 +186,8 @@ public class UmFuseExt2Test {
 
     /**
      * The daemon stopped (SIGSTOP) under a mount: the process reading from it waits, every other
-     * process of the view goes on; once the daemon continues, the read completes.
+     * process of the view goes on; the read fails with EIO when umfuse's 10 s answer timeout passes;
+     * once the daemon continues, the mount serves again.
      */
     @Test
     public void aDaemonThatHangsKeepsOnlyItsCallersWaiting() throws Exception {
@@ -194,14 +195,17 @@ public class UmFuseExt2Test {
         sourceTree(dir);
         mkfs(dir, "src", "img");
         Path img = dir.resolve("img").toRealPath();
+        Path order = dir.resolve("order");
         Process p = Launcher.start(dir, null, "bash", "-c", String.join("\n",
                 "um_add_service umfuse && mkdir mnt && viewmount -t umfuseext2 img mnt && cat mnt/a.txt > /dev/null",
                 "touch ready",
                 "while [ ! -e stopped ]; do sleep 0.05; done",
-                "(cat mnt/sub/x.txt > x.out; echo \"cat=$?\" >> order) &",
+                "(cat mnt/sub/x.txt 2>x.err; echo \"cat=$?\" >> order) &",
                 "sleep 0.5; ls / > /dev/null && echo others-ran >> order",
                 "touch waiting",
-                "wait; viewumount mnt; echo \"umount=$?\" >> order"));
+                "wait; while [ ! -e continued ]; do sleep 0.05; done",
+                "cat mnt/sub/y.txt >> order",
+                "viewumount mnt; echo \"umount=$?\" >> order"));
         ProcessHandle daemon = null;
         try {
             daemon = fuse2fsOnceReady(dir, p, img);
@@ -211,9 +215,13 @@ public class UmFuseExt2Test {
                 Thread.sleep(50);
             }
             assertTrue("the view went on while its FUSE daemon was stopped", Files.exists(dir.resolve("waiting")));
-            assertEquals("others-ran\n", Files.readString(dir.resolve("order")));
+            assertEquals("others-ran\n", Files.readString(order));
+            for (int i = 0; i < 600 && !Files.readString(order).contains("cat=") && p.isAlive(); i++) {
+                Thread.sleep(50);
+            }
             signal("CONT", daemon.pid());
             daemon = null;
+            Files.createFile(dir.resolve("continued"));
             assertTrue("the view ended", p.waitFor(60, TimeUnit.SECONDS));
         } finally {
             if (daemon != null) {
@@ -222,8 +230,8 @@ public class UmFuseExt2Test {
             p.destroyForcibly();
         }
         assertEquals(0, p.exitValue());
-        assertEquals("others-ran\ncat=0\numount=0\n", Files.readString(dir.resolve("order")));
-        assertEquals(Files.readString(dir.resolve("src/sub/x.txt")), Files.readString(dir.resolve("x.out")));
+        assertEquals("others-ran\ncat=1\ny\numount=0\n", Files.readString(order));
+        assertTrue(Files.readString(dir.resolve("x.err")), Files.readString(dir.resolve("x.err")).contains("Input/output error"));
     }
 
     /** Waits for the view's file "ready", then finds the one fuse2fs serving {@code img}. */
