@@ -306,6 +306,49 @@ public class CoreBundleTest {
         }
     }
 
+    /**
+     * A module removed while a call waits in it (its service unregistered, as when its bundle is
+     * uninstalled): the call fails with EIO at once, not at the watchdog's timeout (2 s here), and
+     * the mount is gone.
+     */
+    @Test
+    public void aModuleRemovedMidCallFailsTheCall() throws Exception {
+        SyscallService s = service();
+        Path dir = workDir("hang-removed");
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        var reg = registerHangingModule(calls);
+        boolean registered = true;
+        try {
+            s.mount("none", "/hang3", "hangfs", "");
+            Path started = dir.resolve("started");
+            java.util.concurrent.CompletableFuture<Result> r = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return run(s, dir, "touch " + sh(started) + "; cat /hang3/x 2>&1 | sed 's/^.*: //'; "
+                            + "ls /hang3 >/dev/null 2>&1; echo \"after=$?\"");
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            for (int i = 0; i < 200 && calls.get() == 0; i++) {
+                Thread.sleep(20);
+            }
+            assertEquals("the call reached the module", 1, calls.get());
+            long t0 = System.nanoTime();
+            reg.unregister();
+            registered = false;
+            Result res = r.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals("stderr: " + res.err, 0, res.status);
+            assertEquals("Input/output error\nafter=2\n", res.out); // ls: the mount went with the module
+            assertTrue("EIO came with the removal, not from the 2 s watchdog: " + ms + " ms", ms < 1500);
+        } finally {
+            if (registered) {
+                s.umount("/hang3");
+                reg.unregister();
+            }
+        }
+    }
+
     /** A module whose mounts of type hangfs never answer for names other than "" and "ok*". */
     private org.osgi.framework.ServiceRegistration<org.viewos.core.api.FileSystemType> registerHangingModule(
             java.util.concurrent.atomic.AtomicInteger calls) {

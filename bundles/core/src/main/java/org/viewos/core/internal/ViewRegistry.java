@@ -135,11 +135,11 @@ public final class ViewRegistry implements SyscallService, ViewState {
 
     void unbindFileSystemType(FileSystemType t) {
         fsTypes.removeIf(f -> f.type() == t);
-        // the module is gone: so are its mounts (and their lanes, once what is queued has run)
+        // the module is gone: so are its mounts, and the calls waiting for it fail (EIO)
         for (Mount m : mounts.get().mounts()) {
             ModuleLane lane = m.owner() == t ? lanes.remove(m.fs()) : null;
             if (lane != null) {
-                lane.close();
+                lane.abort();
             }
         }
         mounts.updateAndGet(m -> m.without(x -> x.owner() == t));

@@ -44,6 +44,9 @@ public final class ModuleLane {
 
     private final String name;
     private ThreadPoolExecutor executor;
+    /** Calls submitted and not yet answered (cancelled when the module goes). */
+    private final Set<Future<?>> inflight = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile boolean removed;
 
     public ModuleLane(String name) {
         this.name = name + "-" + COUNT.incrementAndGet();
@@ -89,13 +92,19 @@ public final class ModuleLane {
         } catch (java.util.concurrent.RejectedExecutionException e) {
             throw new Errno(Errno.ENODEV, "the mount is gone");
         }
+        inflight.add(f);
         try {
             return tracer.await(f);
         } catch (Errno e) {
+            if (removed) {
+                throw new Errno(Errno.EIO, "the module was removed during the call");
+            }
             if (!f.isDone() || f.isCancelled()) {
                 abandon(); // the module still has that thread: later calls get another one
             }
             throw e;
+        } finally {
+            inflight.remove(f);
         }
     }
 
@@ -118,6 +127,17 @@ public final class ModuleLane {
     /** Ends the lane's thread once what is queued has run (the mount is gone). */
     public synchronized void close() {
         executor.shutdown();
+    }
+
+    /** The module went away: the calls waiting for it fail with EIO now, its thread is interrupted. */
+    public void abort() {
+        removed = true;
+        for (Future<?> f : inflight) {
+            f.cancel(true);
+        }
+        synchronized (this) {
+            executor.shutdownNow();
+        }
     }
 
     /** {@code fs} with every call going through this lane. */
