@@ -59,6 +59,8 @@ final class FuseFs implements FileSystem {
         boolean populated, materialized;
         /** The shadow entry as the module last saw it (after making, filling or writing it back). */
         long sIno = -1, sCtime = Long.MIN_VALUE, sMtime = Long.MIN_VALUE, sSize = -1;
+        /** Digests of the daemon's content per {@link #SUM_CHUNK}, when known: write-back sends only what differs. */
+        byte[][] sums;
 
         Node(long id, Fuse.Attr attr, Node parent, String name) {
             this.id = id;
@@ -586,7 +588,50 @@ final class FuseFs implements FileSystem {
             Shadow.times(at, n.attr);
         }
         n.materialized = true;
+        n.sums = sums(at, size);
         seen(n, at);
+    }
+
+    /** Write-back compares content in pieces of this size. */
+    static final int SUM_CHUNK = 64 * 1024;
+
+    /** The digest of one piece (its length counts: a shorter last piece differs). */
+    private static byte[] digest(byte[] b, int len) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update(b, 0, len);
+            md.update(new byte[] {(byte) len, (byte) (len >> 8), (byte) (len >> 16), (byte) (len >> 24)});
+            return md.digest();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Digests of the shadow file's first {@code size} bytes per piece, or null when it cannot be read. */
+    private static byte[][] sums(Path at, long size) {
+        int pieces = (int) ((size + SUM_CHUNK - 1) / SUM_CHUNK);
+        byte[][] out = new byte[pieces][];
+        byte[] buf = new byte[SUM_CHUNK];
+        try (FileChannel ch = FileChannel.open(at, StandardOpenOption.READ)) {
+            for (int i = 0; i < pieces; i++) {
+                int len = readPiece(ch, buf, (long) i * SUM_CHUNK, (int) Math.min(SUM_CHUNK, size - (long) i * SUM_CHUNK));
+                out[i] = digest(buf, len);
+            }
+        } catch (IOException e) {
+            return null;
+        }
+        return out;
+    }
+
+    /** Reads up to {@code want} bytes at {@code off}; returns how many there were. */
+    private static int readPiece(FileChannel ch, byte[] buf, long off, int want) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(buf, 0, want);
+        while (b.hasRemaining()) {
+            if (ch.read(b, off + b.position()) < 0) {
+                break;
+            }
+        }
+        return b.position();
     }
 
     // ---- write-back ------------------------------------------------------------------------------
@@ -958,45 +1003,43 @@ final class FuseFs implements FileSystem {
             fh = fuse.open(n.id, Fuse.O_WRONLY);
         }
         boolean chmod = !asRoot && (s.mode() & 0400) == 0;
+        // the daemon's content known piece by piece (read or written before): only changed pieces
+        // go; else it is emptied and the non-zero pieces are written
+        byte[][] old = n.sums;
+        long oldSize = old != null ? n.attr.size() : 0;
+        n.sums = null; // unknown until this write-back has succeeded
         try {
-            if (n.attr.size() != 0) {
+            if (old == null && n.attr.size() != 0) {
                 fuse.setattr(n.id, Fuse.FATTR_SIZE | Fuse.FATTR_FH, fh, 0, 0, 0, 0, 0, 0);
             }
-            if (s.size() != 0) {
+            if (s.size() != oldSize) {
                 fuse.setattr(n.id, Fuse.FATTR_SIZE | Fuse.FATTR_FH, fh, s.size(), 0, 0, 0, 0, 0);
             }
             if (chmod) {
                 Shadow.chmod(at, s.mode() | 0400);
             }
-            int chunk = fuse.maxWrite();
-            byte[] buf = new byte[chunk];
+            int pieces = (int) ((s.size() + SUM_CHUNK - 1) / SUM_CHUNK);
+            byte[][] now = new byte[pieces][];
+            byte[] buf = new byte[SUM_CHUNK];
             try (FileChannel ch = FileChannel.open(at, StandardOpenOption.READ)) {
-                long off = 0;
-                while (off < s.size()) {
-                    ByteBuffer b = ByteBuffer.wrap(buf, 0, (int) Math.min(chunk, s.size() - off));
-                    while (b.hasRemaining()) {
-                        if (ch.read(b, off + b.position()) < 0) {
-                            break;
-                        }
-                    }
-                    int len = b.position();
+                for (int i = 0; i < pieces; i++) {
+                    long off = (long) i * SUM_CHUNK;
+                    int len = readPiece(ch, buf, off, (int) Math.min(SUM_CHUNK, s.size() - off));
                     if (len == 0) {
-                        break; // shorter now: the next write-back sees the change
+                        now = null; // shorter now: the next write-back sees the change
+                        break;
                     }
-                    if (!zeros(buf, len)) {
-                        int done = 0;
-                        while (done < len) {
-                            int w = fuse.write(n.id, fh, off + done, buf, done, len - done);
-                            if (w <= 0) {
-                                throw new Errno(Errno.EIO, what + ": short write to " + pathOf(n));
-                            }
-                            done += w;
-                        }
+                    now[i] = digest(buf, len);
+                    boolean same = old != null && i < old.length && off + len <= oldSize
+                            && java.util.Arrays.equals(old[i], now[i]);
+                    boolean zeroAlready = zeros(buf, len) && off >= oldSize; // emptied or extended
+                    if (!same && !zeroAlready) {
+                        writePiece(n, fh, off, buf, len);
                     }
-                    off += len;
                 }
             }
             fuse.flush(n.id, fh);
+            n.sums = now;
         } catch (IOException e) {
             throw Shadow.errno(e, "write-back of " + pathOf(n));
         } finally {
@@ -1011,6 +1054,19 @@ final class FuseFs implements FileSystem {
         }
         n.attr = fuse.getattr(n.id);
         return chmod;
+    }
+
+    /** WRITEs {@code len} bytes of {@code buf} at {@code off}, in pieces the daemon takes. */
+    private void writePiece(Node n, long fh, long off, byte[] buf, int len) throws Errno {
+        int max = fuse.maxWrite();
+        int done = 0;
+        while (done < len) {
+            int w = fuse.write(n.id, fh, off + done, buf, done, Math.min(max, len - done));
+            if (w <= 0) {
+                throw new Errno(Errno.EIO, what + ": short write to " + pathOf(n));
+            }
+            done += w;
+        }
     }
 
     private static boolean zeros(byte[] b, int len) {
