@@ -222,6 +222,7 @@ final class FuseFs implements FileSystem {
                     }
                 }
                 pending.put(relative, 0);
+                flushSoon();
                 break;
             default:
                 if (n != null) {
@@ -650,6 +651,49 @@ final class FuseFs implements FileSystem {
 
     private static long ns(Object t) {
         return ((FileTime) t).to(TimeUnit.NANOSECONDS);
+    }
+
+    /** Changes reach the daemon this soon even when no later call comes to the mount (ms). */
+    static final long FLUSH_MS = 200;
+    private static final java.util.concurrent.ScheduledThreadPoolExecutor FLUSHER = flusher();
+    private boolean flushScheduled;
+
+    private static java.util.concurrent.ScheduledThreadPoolExecutor flusher() {
+        var e = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "umfuse-flush");
+            t.setDaemon(true);
+            return t;
+        });
+        e.setKeepAliveTime(10, TimeUnit.SECONDS);
+        e.allowCoreThreadTimeOut(true);
+        return e;
+    }
+
+    /**
+     * Writes the noted paths back within {@link #FLUSH_MS}: the kernel's FUSE hands a write to the
+     * daemon at once, so a daemon that ends (a FUSE program killed in the view) or a crash of ours
+     * must not find them still in the shadow. Runs again while something stays noted.
+     */
+    private void flushSoon() {
+        if (!flushScheduled && !gone) {
+            flushScheduled = true;
+            FLUSHER.schedule(this::flush, FLUSH_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private synchronized void flush() {
+        flushScheduled = false;
+        if (gone || pending.isEmpty() || fuse.dead()) {
+            return;
+        }
+        try {
+            writeBack();
+        } catch (Errno | RuntimeException e) {
+            LOG.warning(what + ": write-back failed: " + e.getMessage());
+        }
+        if (!pending.isEmpty()) {
+            flushSoon();
+        }
     }
 
     /** The noted paths: what changed is written back; the rest is looked at twice more, then dropped. */
