@@ -36,8 +36,6 @@ final class PathCalls {
     private final FdCalls fds;
     private final int openat;
     private final int chdir, rename, renameat, renameat2, rmdir, unlinkat;
-    /** The calls that can make a symlink where a directory was (see {@link org.viewos.core.internal.vfs.PlainDirs}). */
-    private final java.util.BitSet makesLinks = new java.util.BitSet();
 
     PathCalls(ViewState view, ViewPaths where, SyscallTable table, VirtualFiles files, FdCalls fds) {
         this.view = view;
@@ -51,9 +49,6 @@ final class PathCalls {
         this.renameat2 = table.number("renameat2");
         this.rmdir = table.number("rmdir");
         this.unlinkat = table.number("unlinkat");
-        for (String n : List.of("symlink", "symlinkat", "rename", "renameat", "renameat2", "link", "linkat")) {
-            makesLinks.set(table.number(n));
-        }
     }
 
     /** Translates the call's path arguments (the entry {@code e} says where they are). */
@@ -64,14 +59,6 @@ final class PathCalls {
         List<Integer> argIdx = new ArrayList<>();
         List<byte[]> newPaths = new ArrayList<>();
         Resolution chdirTo = null;
-        if (makesLinks.get(e.number())) {
-            // forgotten at the entry and again at the exit: a walk in between may have seen the old state
-            mounts.plainDirs().forget();
-            t.atExit(r -> {
-                view.mounts().plainDirs().forget();
-                return r;
-            });
-        }
         for (PathArg pa : e.paths()) {
             long addr = regs.arg(pa.pathArg());
             if (addr == 0) {

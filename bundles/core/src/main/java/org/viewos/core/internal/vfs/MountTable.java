@@ -12,10 +12,11 @@ public final class MountTable {
     public static final MountTable EMPTY = new MountTable(List.of());
 
     private final List<Mount> mounts;
-    private final PlainDirs plain = new PlainDirs();
+    private final PlainDirs plain;
 
     private MountTable(List<Mount> mounts) {
         this.mounts = mounts;
+        this.plain = new PlainDirs(!mounts.isEmpty());
     }
 
     /** Host paths outside the mounts known to be no symlinks (a cache of the walk; see {@link PlainDirs}). */

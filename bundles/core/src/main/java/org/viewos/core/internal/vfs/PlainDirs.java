@@ -9,7 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * mount or umount starts afresh. A view process can turn such a path into a symlink only by a call
  * the dispatcher sees first (symlink, rename, link: {@link #forget} at its entry and exit); a change
  * made outside the view is seen once the entries are older than {@link #MAX_AGE_NS}. Paths under
- * /proc are never kept: their links depend on who asks.
+ * /proc are never kept: their links depend on who asks. A view without mounts keeps nothing: its
+ * processes' calls that make symlinks do not stop.
  */
 public final class PlainDirs {
     /** How long an entry is trusted without a new readlink. */
@@ -17,7 +18,12 @@ public final class PlainDirs {
     private static final int MAX_ENTRIES = 16_384;
 
     private final Set<String> paths = ConcurrentHashMap.newKeySet();
+    private final boolean enabled;
     private volatile long since = System.nanoTime();
+
+    PlainDirs(boolean enabled) {
+        this.enabled = enabled;
+    }
 
     /** Whether {@code path} is known to be no symlink. */
     boolean contains(String path) {
@@ -30,7 +36,7 @@ public final class PlainDirs {
 
     /** {@code path} exists and is no symlink (just checked). */
     void add(String path) {
-        if (path.startsWith("/proc/") || path.equals("/proc")) {
+        if (!enabled || path.startsWith("/proc/") || path.equals("/proc")) {
             return;
         }
         if (paths.size() >= MAX_ENTRIES) {

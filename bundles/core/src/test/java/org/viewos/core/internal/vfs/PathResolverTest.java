@@ -11,8 +11,12 @@ import org.viewos.core.api.FileSystem;
 
 /** The walk outside every mount: symlinks spliced in, and the no-symlink memory forgotten on demand. */
 public class PathResolverTest {
+    /** A mount elsewhere that claims nothing: the walk remembers only where a view has mounts. */
+    private static final MountTable TABLE = MountTable.EMPTY.plus(
+            new Mount("none", "/nonexistent-mount", "test", "", "test", (rel, access) -> null, null, false));
+
     private static PathResolver.Resolution walk(String path) throws Exception {
-        return PathResolver.resolve(MountTable.EMPTY, null, path, true, FileSystem.Access.LOOKUP);
+        return PathResolver.resolve(TABLE, null, path, true, FileSystem.Access.LOOKUP);
     }
 
     @Test
@@ -29,7 +33,7 @@ public class PathResolverTest {
 
             Files.move(d.resolve("a/b"), d.resolve("a/old"));
             Files.createSymbolicLink(d.resolve("a/b"), Path.of("../c"));
-            MountTable.EMPTY.plainDirs().forget(); // what the dispatcher does at symlink/rename/link
+            TABLE.plainDirs().forget(); // what the dispatcher does at symlink/rename/link
             assertEquals(d + "/c/f", walk(d + "/a/b/f").viewPath());
             assertEquals(d.toString(), walk(d + "/a/b/..").viewPath()); // ".." after the symlink, as the kernel
         } finally {
