@@ -152,4 +152,25 @@ public class ViewFsLauncherTest {
         List<String> viewed = escape(exe, true);
         assertEquals(List.of(), viewed);
     }
+
+    /**
+     * The path walk remembers directories it found to be no symlinks; a directory the view's own
+     * programs replace by a symlink into a hidden place must be walked afresh (leaks if not).
+     */
+    @Test
+    public void aDirectoryReplacedByASymlinkInTheViewIsWalkedAgain() throws Exception {
+        write(dir.resolve("secret/data"), "TOPSECRET\n");
+        write(dir.resolve("d/x/data"), "plain\n");
+        Files.createSymbolicLink(dir.resolve("d/s"), Path.of("../secret"));
+        Result r = viewos(dir, "--hide", "secret", "bash", "-c",
+                "cat \"$PWD/d/x/data\" d/x/data\n" // walks d and d/x: no symlinks
+                        + "mv d/x d/old && ln -s ../secret d/x && cat \"$PWD/d/x/data\" 2>&1\n" // rename, symlink
+                        + "cat d/x/data 2>&1\n"
+                        + "rm d/x && mkdir d/x && cat d/x/none 2>&1\n" // d/x a directory again, walked
+                        + "rmdir d/x && ln -P d/s d/x && cat d/x/data 2>&1\n" // link: a symlink where it was
+                        + "true").ok();
+        assertEquals(r.toString(), 2, r.out().split("plain", -1).length - 1);
+        assertFalse(r.toString(), r.out().contains("TOPSECRET"));
+        assertEquals(r.toString(), 4, r.out().split("No such file or directory", -1).length - 1);
+    }
 }

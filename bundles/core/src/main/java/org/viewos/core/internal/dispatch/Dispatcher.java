@@ -37,6 +37,8 @@ public final class Dispatcher {
     private final FdCalls fds;
     private Supplier<Set<Integer>> viewTids = Set::of;
     private final int getcwd, fchdir, mount, umount2, ctl;
+    /** The calls that can put a symlink where a directory was (see {@link org.viewos.core.internal.vfs.PlainDirs}). */
+    private final java.util.BitSet makesLinks = new java.util.BitSet();
 
     public Dispatcher(ViewState view) {
         this.view = view;
@@ -59,6 +61,9 @@ public final class Dispatcher {
         this.socket = table.number("socket");
         this.ioctl = table.number("ioctl");
         this.control.mstack(sockets::mstack);
+        for (String n : List.of("symlink", "symlinkat", "rename", "renameat", "renameat2", "link", "linkat")) {
+            makesLinks.set(this.table.number(n));
+        }
     }
 
     /** Whether new programs must do without the vDSO (a hook serves the clock). */
@@ -139,6 +144,15 @@ public final class Dispatcher {
             return Ptrace.PTRACE_CONT;
         }
         Call c = new Call(t, p, regs, e);
+        if (makesLinks.get(e.number())) {
+            // forgotten at the entry and again at the exit (a walk in between may have seen the old
+            // state), whoever serves the call: a hook, a module or the kernel
+            table.plainDirs().forget();
+            t.atExit(r -> {
+                view.mounts().plainDirs().forget();
+                return r;
+            });
+        }
         try {
             List<SyscallHook> hooks = view.hooksFor(e.name());
             if (!hooks.isEmpty()) {

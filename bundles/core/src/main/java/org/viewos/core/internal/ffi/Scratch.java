@@ -10,6 +10,7 @@ import jnr.ffi.Pointer;
  */
 public final class Scratch {
     public static final int DATA_SIZE = 64 * 1024;
+    private static final int FIRST_READ = 256;
 
     private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
 
@@ -71,7 +72,8 @@ public final class Scratch {
         int total = 0;
         while (total < max) {
             long a = addr + total;
-            int chunk = (int) Math.min(max - total, 4096 - (a & 4095));
+            // a first short read: most paths are short, and the copy is most of the call's cost
+            int chunk = (int) Math.min(Math.min(max - total, 4096 - (a & 4095)), total == 0 ? FIRST_READ : 4096);
             long r = read(pid, a, chunk);
             if (r <= 0) {
                 return null;

@@ -12,9 +12,16 @@ public final class MountTable {
     public static final MountTable EMPTY = new MountTable(List.of());
 
     private final List<Mount> mounts;
+    private final PlainDirs plain;
 
     private MountTable(List<Mount> mounts) {
         this.mounts = mounts;
+        this.plain = new PlainDirs(!mounts.isEmpty());
+    }
+
+    /** Host paths outside the mounts known to be no symlinks (a cache of the walk; see {@link PlainDirs}). */
+    public PlainDirs plainDirs() {
+        return plain;
     }
 
     public boolean isEmpty() {

@@ -58,12 +58,14 @@ public final class PathResolver {
      */
     public static Resolution resolve(MountTable mounts, String base, String path, boolean followLast,
             FileSystem.Access access, int tid, int tgid) throws Errno {
-        List<String> stack = new ArrayList<>();
+        // the canonical view path so far, as "/a/b" ("" for the root)
+        StringBuilder stack = new StringBuilder();
         if (path.charAt(0) != '/') {
-            split(base, stack::add);
+            split(base, c -> stack.append('/').append(c));
         }
         Deque<String> todo = new ArrayDeque<>();
         split(path, todo::addLast);
+        PlainDirs plain = mounts.plainDirs();
         boolean crossed = false;
         int links = 0;
         while (!todo.isEmpty()) {
@@ -72,21 +74,21 @@ public final class PathResolver {
                 continue;
             }
             if (c.equals("..")) {
-                if (!stack.isEmpty()) {
-                    String here = join(stack, stack.size());
-                    if (!crossed && mounts.find(here, FileSystem.Access.LOOKUP) != null) {
+                if (stack.length() > 0) {
+                    if (!crossed && mounts.find(stack.toString(), FileSystem.Access.LOOKUP) != null) {
                         crossed = true;
                     }
-                    stack.remove(stack.size() - 1);
+                    stack.setLength(stack.lastIndexOf("/"));
                 }
                 continue;
             }
-            stack.add(c);
+            int parent = stack.length();
+            stack.append('/').append(c);
             boolean last = todo.isEmpty();
             if (last && !followLast) {
                 break;
             }
-            String view = join(stack, stack.size());
+            String view = stack.toString();
             MountTable.Lookup l = mounts.find(view, FileSystem.Access.LOOKUP);
             if (l != null) {
                 crossed = true;
@@ -119,8 +121,15 @@ public final class PathResolver {
                 if (!todo.isEmpty()) {
                     throw new Errno(Errno.ENOTDIR);
                 }
+            } else if (l != null) {
+                target = Native.readlink(l.hostPath());
+            } else if (plain.contains(view)) {
+                target = null; // checked a moment ago: no symlink
             } else {
-                target = Native.readlink(l != null ? l.hostPath() : view);
+                target = Native.readlink(view);
+                if (target == null && Native.errno() == Errno.EINVAL) {
+                    plain.add(view);
+                }
             }
             if (target == null) {
                 continue;
@@ -131,17 +140,14 @@ public final class PathResolver {
             if (target.isEmpty()) {
                 throw new Errno(Errno.ENOENT);
             }
-            stack.remove(stack.size() - 1);
-            if (target.charAt(0) == '/') {
-                stack.clear();
-            }
+            stack.setLength(target.charAt(0) == '/' ? 0 : parent);
             List<String> parts = new ArrayList<>();
             split(target, parts::add);
             for (int i = parts.size() - 1; i >= 0; i--) {
                 todo.addFirst(parts.get(i));
             }
         }
-        String viewPath = join(stack, stack.size());
+        String viewPath = stack.length() == 0 ? "/" : stack.toString();
         MountTable.Lookup lookup = mounts.find(viewPath, access);
         return new Resolution(viewPath, lookup, crossed || lookup != null);
     }
@@ -162,16 +168,5 @@ public final class PathResolver {
             }
             i = j;
         }
-    }
-
-    private static String join(List<String> stack, int n) {
-        if (n == 0) {
-            return "/";
-        }
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < n; i++) {
-            sb.append('/').append(stack.get(i));
-        }
-        return sb.toString();
     }
 }
