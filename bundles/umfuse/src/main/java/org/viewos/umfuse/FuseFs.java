@@ -408,16 +408,25 @@ final class FuseFs implements FileSystem {
         if (name.startsWith(SWAP_PREFIX)) {
             return null;
         }
-        Fuse.Entry e;
+        Object e;
         try {
             e = fuse.lookup(p.id, name);
         } catch (Errno x) {
+            e = x;
+        }
+        return adopt(parentRel, p, name, e);
+    }
+
+    /** A LOOKUP's answer about {@code name} in {@code p}: its node made and shadowed, or null. */
+    private Node adopt(String parentRel, Node p, String name, Object answer) throws Errno {
+        if (answer instanceof Errno x) {
             if (x.code() == Errno.ENOENT) {
                 p.missing.add(name);
                 return null;
             }
             throw x;
         }
+        Fuse.Entry e = (Fuse.Entry) answer;
         if (e.nodeid() == 0) { // a negative entry
             p.missing.add(name);
             return null;
@@ -536,11 +545,16 @@ final class FuseFs implements FileSystem {
         if (n.populated) {
             return;
         }
+        List<String> names = new ArrayList<>();
         for (String name : listing(n)) {
-            if (!n.children.containsKey(name)) {
-                n.missing.remove(name);
-                lookupChild(rel, n, name);
+            if (!n.children.containsKey(name) && !name.startsWith(SWAP_PREFIX)) {
+                names.add(name);
             }
+        }
+        List<Object> found = fuse.lookupAll(n.id, names); // pipelined: one wait, not one per name
+        for (int i = 0; i < names.size(); i++) {
+            n.missing.remove(names.get(i));
+            adopt(rel, n, names.get(i), found.get(i));
         }
         n.populated = true;
     }

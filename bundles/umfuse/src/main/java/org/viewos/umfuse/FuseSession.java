@@ -159,6 +159,84 @@ final class FuseSession {
         return init;
     }
 
+    /** Requests a batch holds at most: the replies must fit the socket's buffer while we still send. */
+    private static final int BATCH = 32;
+
+    /**
+     * LOOKUPs of many names of one directory, pipelined: a batch of requests goes out before the
+     * replies are read, so the daemon answers them back to back instead of one round trip each.
+     * Each result is a {@link Fuse.Entry} or the {@link Errno} its reply carried.
+     */
+    synchronized List<Object> lookupAll(long parent, List<String> names) throws Errno {
+        Object[] out = new Object[names.size()];
+        for (int start = 0; start < names.size(); start += BATCH) {
+            if (dead) {
+                throw new Errno(Errno.ENODEV, what + " has gone");
+            }
+            int end = Math.min(start + BATCH, names.size());
+            long first = unique + 1;
+            for (int i = start; i < end; i++) {
+                long u = ++unique;
+                try {
+                    conn.send(Fuse.request(Fuse.LOOKUP, u, parent, forcedUid >= 0 ? forcedUid : uid,
+                            forcedGid >= 0 ? forcedGid : gid, 0, Fuse.name(names.get(i))));
+                } catch (Errno e) {
+                    if (e.code() == Errno.ENODEV) {
+                        dead = true;
+                    }
+                    throw e;
+                }
+            }
+            long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+            for (int left = end - start; left > 0;) {
+                long ms = (deadline - System.nanoTime()) / 1_000_000L;
+                byte[] m;
+                try {
+                    if (ms <= 0) {
+                        throw new Errno(Errno.ETIMEDOUT);
+                    }
+                    m = conn.receive(ms);
+                } catch (Errno e) {
+                    if (e.code() == Errno.ETIMEDOUT) {
+                        throw new Errno(Errno.EIO, what + ": no reply to LOOKUP in " + timeoutMillis + " ms");
+                    }
+                    if (e.code() == Errno.ENODEV) {
+                        dead = true;
+                    }
+                    throw e;
+                }
+                if (m.length < Fuse.OUT_HEADER) {
+                    throw new Errno(Errno.EIO, what + ": short reply");
+                }
+                ByteBuffer h = Fuse.le(m);
+                int len = h.getInt(), error = h.getInt();
+                long ru = h.getLong();
+                int i = (int) Math.max(-1, Math.min(Integer.MAX_VALUE, ru - first)) + start;
+                if (ru < first || i >= end || out[i] != null) {
+                    continue; // a notification, or a late reply to a request that timed out
+                }
+                left--;
+                if (len != m.length) {
+                    out[i] = new Errno(Errno.EIO, what + ": reply length " + len + " != " + m.length);
+                } else if (error != 0) {
+                    int code = -error;
+                    out[i] = new Errno(code > 0 && code < 4096 ? code : Errno.EIO);
+                } else {
+                    try {
+                        out[i] = decode(() -> Fuse.entryOut(Arrays.copyOfRange(m, Fuse.OUT_HEADER, m.length)));
+                    } catch (Errno e) {
+                        out[i] = e;
+                    }
+                }
+                if (debug) {
+                    System.err.printf("umfuse: %s: opcode %d node %d: %s (batched)%n", what, Fuse.LOOKUP, parent,
+                            out[i] instanceof Errno e ? Errno.name(e.code()) : (m.length - Fuse.OUT_HEADER) + " bytes");
+                }
+            }
+        }
+        return Arrays.asList(out);
+    }
+
     Fuse.Entry lookup(long parent, String name) throws Errno {
         return decode(() -> Fuse.entryOut(call(Fuse.LOOKUP, parent, Fuse.name(name))));
     }
