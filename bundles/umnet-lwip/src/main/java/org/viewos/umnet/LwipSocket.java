@@ -506,6 +506,7 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
         long p = lw.na.malloc(Math.max(len, 1) + ADDR + 8);
         int n;
         int err = 0;
+        boolean eofSeen = false;
         byte[] data;
         byte[] addr = null;
         try {
@@ -515,6 +516,17 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
                 n = lw.icall(lw.recvfrom, fd, p, len, lflags, wantFrom ? p + len : 0, wantFrom ? p + len + ADDR : 0);
                 if (n < 0) {
                     err = lw.errno();
+                }
+                // a stream gives one segment per lwip call: take what else is there now, so that
+                // lwip's receive window stays open (a zero window invites lwip 1.5a's division by
+                // zero in its fast retransmit: see the README)
+                while (stream && lflags == 0 && n > 0 && n < len) {
+                    int more = lw.icall(lw.recvfrom, fd, p + n, len - n, 0, 0, 0);
+                    if (more <= 0) {
+                        eofSeen = more == 0;
+                        break;
+                    }
+                    n += more;
                 }
             } finally {
                 leave();
@@ -537,7 +549,7 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
         if (wantFrom) {
             from[0] = addr;
         }
-        if (n == 0 && stream && (lflags & MSG_PEEK) == 0) {
+        if ((n == 0 || eofSeen) && stream && (lflags & MSG_PEEK) == 0) {
             eof = true; // lwip says end of stream once; Linux says it at every read after
         }
         refresh();
