@@ -7,6 +7,12 @@ want = hashlib.md5(open('small.txt', 'rb').read()).hexdigest()
 ok = []
 
 def fetch(i):
+    try:
+        get(i)
+    except OSError as e:
+        print('connection', i, 'failed:', e, file=sys.stderr)
+
+def get(i):
     fam, host, port = (socket.AF_INET, '10.123.45.1', 8000) if i % 2 else (socket.AF_INET6, 'fd42:7::1', 8001)
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.connect((host, port))

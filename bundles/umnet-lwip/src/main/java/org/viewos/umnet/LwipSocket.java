@@ -448,11 +448,16 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
         throw new Errno(Errno.EAGAIN);
     }
 
-    /** On a pool thread: lwip's connect, which waits for the handshake. */
+    /**
+     * On a pool thread: lwip's connect, which waits for the handshake (seconds when SYNs are lost),
+     * holding only this socket's lock: the calls of other sockets go on meanwhile (lwip passes each
+     * socket's calls as messages to its stack thread; while this one held the global lock, lost
+     * SYNs of simultaneous connects stalled every other socket of the daemon).
+     */
     private void runConnect(long p, int len) {
         int rc;
         int err = 0;
-        lockAll();
+        lock.lock();
         try {
             if (dead) {
                 return;
@@ -462,7 +467,7 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
                 err = lw.errno();
             }
         } finally {
-            unlockAll();
+            lock.unlock();
             lw.na.free(p);
         }
         synchronized (this) {

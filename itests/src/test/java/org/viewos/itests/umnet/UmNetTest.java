@@ -98,7 +98,7 @@ public class UmNetTest {
         }
         assertTrue(a.waitFor(60, TimeUnit.SECONDS));
         assertEquals("view B: " + b.err(), 0, b.status());
-        assertEquals(String.join("\n", "curl4=0", md5, "curl6=0", md5, "udp v4 50", "udp v6 50",
+        assertEquals("view B's output (stderr: " + b.err() + ")", String.join("\n", "curl4=0", md5, "curl6=0", md5, "udp v4 50", "udp v6 50",
                 "recv on empty: EAGAIN", "select [True]", "poll [True]", "epoll [True]", "names True True",
                 "connections " + connections, "addr-add", "route-add", "vd0    inet 10.123.45.2/24", "vd0    inet 10.123.47.2/24",
                 "10.124.0.0/16 via 10.123.45.1", "0"),
