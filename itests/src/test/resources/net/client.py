@@ -24,6 +24,8 @@ def get(i):
             break
         data += b
     s.close()
+    if b'\r\n\r\n' not in data:
+        raise OSError('a reply of %d bytes without a header over %s' % (len(data), 'IPv4' if i % 2 else 'IPv6'))
     body = data.split(b'\r\n\r\n', 1)[1]
     if hashlib.md5(body).hexdigest() == want:
         ok.append(i)
