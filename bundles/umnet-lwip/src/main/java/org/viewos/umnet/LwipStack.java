@@ -351,6 +351,16 @@ final class LwipStack implements NetworkStack {
         }
     }
 
+    /** Interrupts a thread of the module and waits for it at most {@code millis}. */
+    static void stop(Thread t, long millis) {
+        t.interrupt();
+        try {
+            t.join(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Queues a socket for the pump again in a few milliseconds (its pump held data back). */
     void later(LwipSocket s) {
         held.add(s);
@@ -424,12 +434,7 @@ final class LwipStack implements NetworkStack {
             }
             alive = false;
         }
-        pump.interrupt();
-        try {
-            pump.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        stop(pump, 5000);
         for (SocketBase s : sockets) {
             s.kill();
         }

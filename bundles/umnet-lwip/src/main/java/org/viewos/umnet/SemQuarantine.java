@@ -104,12 +104,7 @@ final class SemQuarantine {
      */
     void release() {
         running = false;
-        reaper.interrupt();
-        try {
-            reaper.join(2000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        LwipStack.stop(reaper, 2000);
         writeLong(slot, original);
         for (long[] e = queue.poll(); e != null; e = queue.poll()) {
             na.call(real, e[0]);
