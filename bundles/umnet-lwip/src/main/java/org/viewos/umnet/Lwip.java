@@ -31,6 +31,7 @@ final class Lwip {
             msocket, bind, listen, accept, connect, recvfrom, send, sendto, getsockname, getpeername,
             setsockopt, getsockopt, shutdown, close, fcntl, ioctl, subscribe;
     private final NativeAccess.Callback callback;
+    private final SemQuarantine quarantine;
     private final Map<Long, Waiter> waiters = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
 
@@ -83,6 +84,12 @@ final class Lwip {
         ioctl = lib.symbol("lwip_ioctl");
         subscribe = lib.symbol("lwip_event_subscribe");
         callback = na.callback(this::dispatch);
+        quarantine = SemQuarantine.install(na, lib.symbol("sys_sem_free"));
+    }
+
+    /** Whether lwip's semaphore use-after-free is guarded (see {@link SemQuarantine}). */
+    boolean guarded() {
+        return quarantine != null;
     }
 
     /** Calls a function returning C int: the result sign-extended. */
@@ -137,6 +144,9 @@ final class Lwip {
     }
 
     void release() {
+        if (quarantine != null) {
+            quarantine.release();
+        }
         callback.release();
     }
 

@@ -17,7 +17,7 @@ import org.viewos.core.api.SocketFile;
  * <li>Receiving: lwip's recv in {@code O_NONBLOCK} mode; readability comes from a one-shot
  * {@code lwip_event_subscribe(POLLIN)} armed whenever the socket is found empty.</li>
  * <li>TCP sending: the data is queued here (at most {@link #QUEUE_LIMIT} bytes, EAGAIN beyond) and
- * the stack's pump hands it to lwip in {@link #CHUNK}-byte pieces only while lwip reports room
+ * the stack's pump hands it to lwip in pieces of at most {@link #CHUNK} bytes only while lwip reports room
  * ({@code POLLOUT}), so lwip's blocking write never waits. UDP and raw datagrams go straight to
  * lwip.</li>
  * <li>TCP connect: runs on a pool thread (lwip's connect blocks); EAGAIN until it is done.</li>
@@ -27,7 +27,9 @@ import org.viewos.core.api.SocketFile;
 final class LwipSocket extends SocketBase implements Lwip.Waiter {
     static final int SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3;
     static final int QUEUE_LIMIT = 1 << 20;
-    static final int CHUNK = 1460;
+    static final int CHUNK = SegmentSizer.MAX;
+    /** How long a write that could make lwip fragment waits for lwip to send its unsent tail. */
+    private static final long HOLD_NS = 20_000_000L;
     private static final int MAX_RECV = 65535;
     private static final int EISCONN = 106, ECONNREFUSED = 111, EALREADY = 114, ESHUTDOWN = 108,
             ECONNABORTED = 103, EOPNOTSUPP = 95, EDESTADDRREQ = 89, ENOPROTOOPT = 92;
@@ -57,6 +59,9 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
     private volatile int sendError;
     private volatile boolean wrShut, rdShut, eof, closePending;
     private final AtomicBoolean lwipClosed = new AtomicBoolean();
+    // pump state (the pump thread only)
+    private final SegmentSizer sizer = new SegmentSizer();
+    private long heldSince;
     private final Map<Long, byte[]> shadow = new HashMap<>();
 
     LwipSocket(LwipStack stack, int fd, int domain, int type, boolean accepted) throws Errno {
@@ -67,11 +72,19 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
             state = State.CONNECTED;
             connectReported = true;
         }
+        long one = stream ? lw.copyIn(intBytes(1), 0) : 0;
         lockAll();
         try {
             lw.icall(lw.fcntl, fd, Lwip.F_SETFL, Lwip.O_NONBLOCK);
+            if (stream) {
+                // Nagle off: lwip sends each piece at once while its window allows, so pieces are
+                // rarely appended to an unsent segment (see SegmentSizer); the program's own
+                // TCP_NODELAY is kept apart (it changes nothing here: the pump decides sizes)
+                lw.icall(lw.setsockopt, fd, IPPROTO_TCP, TCP_NODELAY, one, 4);
+            }
         } finally {
             unlockAll();
+            lw.na.free(one);
         }
     }
 
@@ -435,11 +448,16 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
         throw new Errno(Errno.EAGAIN);
     }
 
-    /** On a pool thread: lwip's connect, which waits for the handshake. */
+    /**
+     * On a pool thread: lwip's connect, which waits for the handshake (seconds when SYNs are lost),
+     * holding only this socket's lock: the calls of other sockets go on meanwhile (lwip passes each
+     * socket's calls as messages to its stack thread; while this one held the global lock, lost
+     * SYNs of simultaneous connects stalled every other socket of the daemon).
+     */
     private void runConnect(long p, int len) {
         int rc;
         int err = 0;
-        lockAll();
+        lock.lock();
         try {
             if (dead) {
                 return;
@@ -449,7 +467,7 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
                 err = lw.errno();
             }
         } finally {
-            unlockAll();
+            lock.unlock();
             lw.na.free(p);
         }
         synchronized (this) {
@@ -493,6 +511,7 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
         long p = lw.na.malloc(Math.max(len, 1) + ADDR + 8);
         int n;
         int err = 0;
+        boolean eofSeen = false;
         byte[] data;
         byte[] addr = null;
         try {
@@ -502,6 +521,17 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
                 n = lw.icall(lw.recvfrom, fd, p, len, lflags, wantFrom ? p + len : 0, wantFrom ? p + len + ADDR : 0);
                 if (n < 0) {
                     err = lw.errno();
+                }
+                // a stream gives one segment per lwip call: take what else is there now, so that
+                // lwip's receive window stays open (a zero window invites lwip 1.5a's division by
+                // zero in its fast retransmit: see the README)
+                while (stream && lflags == 0 && n > 0 && n < len) {
+                    int more = lw.icall(lw.recvfrom, fd, p + n, len - n, 0, 0, 0);
+                    if (more <= 0) {
+                        eofSeen = more == 0;
+                        break;
+                    }
+                    n += more;
                 }
             } finally {
                 leave();
@@ -524,7 +554,7 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
         if (wantFrom) {
             from[0] = addr;
         }
-        if (n == 0 && stream && (lflags & MSG_PEEK) == 0) {
+        if ((n == 0 || eofSeen) && stream && (lflags & MSG_PEEK) == 0) {
             eof = true; // lwip says end of stream once; Linux says it at every read after
         }
         refresh();
@@ -600,19 +630,18 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
         }
     }
 
-    /** The pump: hands queued bytes to lwip while it has room; re-arms POLLOUT when it has none. */
+    /**
+     * The pump: hands queued bytes to lwip while it has room (re-arming POLLOUT when it has none),
+     * in pieces {@link SegmentSizer} chooses so that lwip never builds a segment needing IP
+     * fragmentation.
+     */
     void pump(long buffer) {
         for (int round = 0; round < 64; round++) {
             if (dead || lwipClosed.get()) {
                 return;
             }
-            byte[] head;
-            int off;
-            synchronized (out) {
-                head = out.peek();
-                off = outHeadOff;
-            }
-            if (head == null) {
+            int avail = queued();
+            if (avail == 0) {
                 if (closePending) {
                     closeInLwip();
                 }
@@ -621,12 +650,26 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
             if (writeArmed.get()) {
                 return; // lwip calls back when there is room
             }
+            int len = sizer.next(avail);
+            if (len == 0) {
+                long now = System.nanoTime();
+                if (heldSince == 0) {
+                    heldSince = now;
+                }
+                if (now - heldSince < HOLD_NS) {
+                    stack.later(this); // more data or a moment for lwip to send its tail
+                    return;
+                }
+                sizer.assumeSent();
+                len = sizer.next(avail);
+            }
+            heldSince = 0;
             writeArmed.set(true);
             if (lw.arm(key | 1, fd, Lwip.POLLOUT) == 0) {
                 return;
             }
             writeArmed.set(false);
-            int len = Math.min(head.length - off, CHUNK);
+            byte[] piece = peek(len);
             int n;
             int err = 0;
             lockAll();
@@ -634,7 +677,7 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
                 if (dead) {
                     return;
                 }
-                lw.na.write(buffer, off == 0 && len == head.length ? head : Arrays.copyOfRange(head, off, off + len));
+                lw.na.write(buffer, piece);
                 n = lw.icall(lw.send, fd, buffer, len, 0);
                 if (n < 0) {
                     err = lw.errno();
@@ -654,16 +697,46 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
                 }
                 return;
             }
-            synchronized (out) {
-                outHeadOff += n;
-                outBytes -= n;
-                if (outHeadOff >= head.length) {
+            sizer.wrote(n);
+            consume(n);
+        }
+        stack.schedule(this); // let the other sockets have a turn
+    }
+
+    /** The first {@code len} queued bytes (there are at least that many). */
+    private byte[] peek(int len) {
+        byte[] piece = new byte[len];
+        synchronized (out) {
+            int off = outHeadOff;
+            int at = 0;
+            for (byte[] b : out) {
+                int k = Math.min(b.length - off, len - at);
+                System.arraycopy(b, off, piece, at, k);
+                at += k;
+                off = 0;
+                if (at == len) {
+                    break;
+                }
+            }
+        }
+        return piece;
+    }
+
+    /** Drops {@code n} bytes lwip has taken from the head of the queue. */
+    private void consume(int n) {
+        synchronized (out) {
+            outBytes -= n;
+            while (n > 0) {
+                byte[] head = out.peek();
+                int k = Math.min(head.length - outHeadOff, n);
+                outHeadOff += k;
+                n -= k;
+                if (outHeadOff == head.length) {
                     out.poll();
                     outHeadOff = 0;
                 }
             }
         }
-        stack.schedule(this); // let the other sockets have a turn
     }
 
     /** Bytes queued here that lwip has not taken yet. */
@@ -708,7 +781,7 @@ final class LwipSocket extends SocketBase implements Lwip.Waiter {
         return switch (level) {
             case SOL_SOCKET -> name == 6 /* SO_BROADCAST */ || name == 9 /* SO_KEEPALIVE */;
             case IPPROTO_IP -> name == IP_TTL || name == IP_TOS;
-            case IPPROTO_TCP -> name == TCP_NODELAY && stream;
+            case IPPROTO_TCP -> false;
             case IPPROTO_IPV6 -> name == IPV6_UNICAST_HOPS;
             default -> false;
         };

@@ -41,6 +41,7 @@ final class LwipStack implements NetworkStack {
     private final List<Inet.Cidr> addresses = new ArrayList<>();
     private final AtomicInteger nextPort = new AtomicInteger(32768 + new java.util.Random().nextInt(28000));
     private final LinkedBlockingQueue<LwipSocket> ready = new LinkedBlockingQueue<>();
+    private final Set<LwipSocket> held = ConcurrentHashMap.newKeySet();
     private final Thread pump;
     final ExecutorService blocking;
     private final long pumpBuffer;
@@ -350,13 +351,34 @@ final class LwipStack implements NetworkStack {
         }
     }
 
+    /** Interrupts a thread of the module and waits for it at most {@code millis}. */
+    static void stop(Thread t, long millis) {
+        t.interrupt();
+        try {
+            t.join(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Queues a socket for the pump again in a few milliseconds (its pump held data back). */
+    void later(LwipSocket s) {
+        held.add(s);
+    }
+
     private void pumpLoop() {
         while (alive) {
             LwipSocket s;
             try {
-                s = ready.poll(1, TimeUnit.SECONDS);
+                s = ready.poll(held.isEmpty() ? 1000 : 2, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 break;
+            }
+            if (!held.isEmpty() && (s == null || ready.isEmpty())) {
+                for (LwipSocket h : held) {
+                    held.remove(h);
+                    schedule(h);
+                }
             }
             if (s == null) {
                 continue;
@@ -412,12 +434,7 @@ final class LwipStack implements NetworkStack {
             }
             alive = false;
         }
-        pump.interrupt();
-        try {
-            pump.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        stop(pump, 5000);
         for (SocketBase s : sockets) {
             s.kill();
         }

@@ -23,10 +23,10 @@ abstract class SocketBase implements SocketFile {
     final int domain, type;
     final ReentrantLock lock = new ReentrantLock();
     /**
-     * One thread at a time of ours inside lwip's socket layer, whatever the socket: lwip 1.5a
-     * corrupted its heap under concurrent callers (20 MB transfers, 40 connections) until this.
-     * lwip_connect waits inside for the handshake while holding it: meanwhile other calls give
-     * EAGAIN after 200 ms (the core retries them), never a blocked tracer.
+     * One thread at a time of ours inside lwip's socket layer, whatever the socket (lwip's socket
+     * table and select lists are shared by all sockets), except lwip_connect, which waits for the
+     * handshake holding only its socket's lock. A call that cannot have it within 200 ms gives
+     * EAGAIN (the core retries it), never a blocked tracer.
      */
     static final ReentrantLock BIG = new ReentrantLock();
     volatile Readiness readiness = r -> { };
@@ -66,7 +66,7 @@ abstract class SocketBase implements SocketFile {
         }
         if (!got) {
             lock.unlock();
-            throw new Errno(Errno.EAGAIN, "lwip busy (a connect in progress)");
+            throw new Errno(Errno.EAGAIN, "lwip busy");
         }
     }
 

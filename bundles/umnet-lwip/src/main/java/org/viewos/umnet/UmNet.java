@@ -70,6 +70,11 @@ public final class UmNet implements ViewModule, FileSystemType {
         return lwip;
     }
 
+    /** Whether liblwipv6's semaphore use-after-free is guarded (the tests check it). */
+    synchronized boolean lwipGuarded() {
+        return lwip != null && lwip.guarded();
+    }
+
     @Override
     public FileSystem mount(String source, String target, String fstype, Map<String, String> options) throws Errno {
         switch (fstype) {

@@ -34,7 +34,6 @@ import org.junit.After;
 import org.junit.AfterClass;
 import org.junit.Before;
 import org.junit.BeforeClass;
-import org.junit.Ignore;
 import org.junit.Test;
 import org.viewos.core.api.Errno;
 import org.viewos.core.api.FileSystem;
@@ -43,15 +42,11 @@ import org.viewos.core.internal.ffi.NativeAccessImpl;
 import org.viewos.umnet.Harness.Sock;
 import org.viewos.umnet.Harness.Switch;
 
-/** Many TCP connections at once (echo). */
+/** Many TCP connections at once over IPv6, each echoing 64 KiB. */
 public class LwipManyTest extends StackPair {
-    // passes alone most runs (8 and 40 connections), but liblwipv6 1.5a still crashes the JVM in some
-    // runs (SIGSEGV in nat_pbuf_put / malloc on lwip's own threads): kept out of the build until
-    // that is understood; run it with -Dtest=LwipManyTest
-    @Ignore("liblwipv6 1.5a crashes intermittently with concurrent connection setup (run it alone: -Pstress -Dtest=LwipManyTest)")
     @Test(timeout = 300_000)
     public void manyConnectionsAtOnce() throws Exception {
-        int n = Integer.getInteger("umnet.test.connections", 8);
+        int n = Integer.getInteger("umnet.test.connections", 40);
         Sock l = listen(a, AF_INET6, 5003);
         ExecutorService ex = Executors.newFixedThreadPool(n + 1);
         try {
@@ -99,4 +94,4 @@ public class LwipManyTest extends StackPair {
         l.file().close();
     }
 
-    /** An RTM_GETADDR dump on a NETLINK_ROUTE socket of the stack lists the configured addresses. */}
+}
