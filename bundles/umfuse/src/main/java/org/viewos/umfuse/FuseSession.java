@@ -63,12 +63,6 @@ final class FuseSession {
             throw new Errno(Errno.ENODEV, what + " has gone");
         }
         long u = ++unique;
-        if (forcedUid >= 0) {
-            asUid = forcedUid;
-        }
-        if (forcedGid >= 0) {
-            asGid = forcedGid;
-        }
         if (debug) {
             long t0 = System.nanoTime();
             try {
@@ -87,50 +81,65 @@ final class FuseSession {
 
     private byte[] exchange(int opcode, long u, long nodeid, byte[] body, long timeout, int asUid, int asGid)
             throws Errno {
+        send(opcode, u, nodeid, asUid, asGid, body);
+        long deadline = System.nanoTime() + timeout * 1_000_000L;
+        while (true) {
+            byte[] m = receive(deadline, opcode, timeout);
+            if (Fuse.le(m).getLong(8) == u) {
+                return body(m);
+            } // else a notification, or a late reply to a request that timed out
+        }
+    }
+
+    /** Sends one request, with the ids fuseuid=/fusegid= force; a daemon that has gone is noted. */
+    private void send(int opcode, long u, long nodeid, int asUid, int asGid, byte[] body) throws Errno {
         try {
-            conn.send(Fuse.request(opcode, u, nodeid, asUid, asGid, 0, body));
+            conn.send(Fuse.request(opcode, u, nodeid, forcedUid >= 0 ? forcedUid : asUid,
+                    forcedGid >= 0 ? forcedGid : asGid, 0, body));
         } catch (Errno e) {
             if (e.code() == Errno.ENODEV) {
                 dead = true;
             }
             throw e;
         }
-        long deadline = System.nanoTime() + timeout * 1_000_000L;
-        while (true) {
-            long left = (deadline - System.nanoTime()) / 1_000_000L;
-            if (left <= 0) {
+    }
+
+    /** The next reply (header present) before {@code deadline} (nanoTime), else EIO naming the opcode awaited. */
+    private byte[] receive(long deadline, int opcode, long timeout) throws Errno {
+        long left = (deadline - System.nanoTime()) / 1_000_000L;
+        if (left <= 0) {
+            throw new Errno(Errno.EIO, what + ": no reply to opcode " + opcode + " in " + timeout + " ms");
+        }
+        byte[] m;
+        try {
+            m = conn.receive(left);
+        } catch (Errno e) {
+            if (e.code() == Errno.ETIMEDOUT) {
                 throw new Errno(Errno.EIO, what + ": no reply to opcode " + opcode + " in " + timeout + " ms");
             }
-            byte[] m;
-            try {
-                m = conn.receive(left);
-            } catch (Errno e) {
-                if (e.code() == Errno.ETIMEDOUT) {
-                    throw new Errno(Errno.EIO, what + ": no reply to opcode " + opcode + " in " + timeout + " ms");
-                }
-                if (e.code() == Errno.ENODEV) {
-                    dead = true;
-                }
-                throw e;
+            if (e.code() == Errno.ENODEV) {
+                dead = true;
             }
-            if (m.length < Fuse.OUT_HEADER) {
-                throw new Errno(Errno.EIO, what + ": short reply");
-            }
-            ByteBuffer h = Fuse.le(m);
-            int len = h.getInt(), error = h.getInt();
-            long ru = h.getLong();
-            if (ru != u) {
-                continue; // a notification, or a late reply to a request that timed out
-            }
-            if (len != m.length) {
-                throw new Errno(Errno.EIO, what + ": reply length " + len + " != " + m.length);
-            }
-            if (error != 0) {
-                int code = -error;
-                throw new Errno(code > 0 && code < 4096 ? code : Errno.EIO);
-            }
-            return Arrays.copyOfRange(m, Fuse.OUT_HEADER, m.length);
+            throw e;
         }
+        if (m.length < Fuse.OUT_HEADER) {
+            throw new Errno(Errno.EIO, what + ": short reply");
+        }
+        return m;
+    }
+
+    /** A reply's body, or the error it carries (a length that lies, an errno out of range: EIO). */
+    private byte[] body(byte[] m) throws Errno {
+        ByteBuffer h = Fuse.le(m);
+        int len = h.getInt(), error = h.getInt();
+        if (len != m.length) {
+            throw new Errno(Errno.EIO, what + ": reply length " + len + " != " + m.length);
+        }
+        if (error != 0) {
+            int code = -error;
+            throw new Errno(code > 0 && code < 4096 ? code : Errno.EIO);
+        }
+        return Arrays.copyOfRange(m, Fuse.OUT_HEADER, m.length);
     }
 
     /** Sends a request that has no reply (FORGET). */
@@ -176,57 +185,22 @@ final class FuseSession {
             int end = Math.min(start + BATCH, names.size());
             long first = unique + 1;
             for (int i = start; i < end; i++) {
-                long u = ++unique;
-                try {
-                    conn.send(Fuse.request(Fuse.LOOKUP, u, parent, forcedUid >= 0 ? forcedUid : uid,
-                            forcedGid >= 0 ? forcedGid : gid, 0, Fuse.name(names.get(i))));
-                } catch (Errno e) {
-                    if (e.code() == Errno.ENODEV) {
-                        dead = true;
-                    }
-                    throw e;
-                }
+                send(Fuse.LOOKUP, ++unique, parent, uid, gid, Fuse.name(names.get(i)));
             }
             long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
             for (int left = end - start; left > 0;) {
-                long ms = (deadline - System.nanoTime()) / 1_000_000L;
-                byte[] m;
-                try {
-                    if (ms <= 0) {
-                        throw new Errno(Errno.ETIMEDOUT);
-                    }
-                    m = conn.receive(ms);
-                } catch (Errno e) {
-                    if (e.code() == Errno.ETIMEDOUT) {
-                        throw new Errno(Errno.EIO, what + ": no reply to LOOKUP in " + timeoutMillis + " ms");
-                    }
-                    if (e.code() == Errno.ENODEV) {
-                        dead = true;
-                    }
-                    throw e;
-                }
-                if (m.length < Fuse.OUT_HEADER) {
-                    throw new Errno(Errno.EIO, what + ": short reply");
-                }
-                ByteBuffer h = Fuse.le(m);
-                int len = h.getInt(), error = h.getInt();
-                long ru = h.getLong();
-                int i = (int) Math.max(-1, Math.min(Integer.MAX_VALUE, ru - first)) + start;
-                if (ru < first || i >= end || out[i] != null) {
+                byte[] m = receive(deadline, Fuse.LOOKUP, timeoutMillis);
+                long k = Fuse.le(m).getLong(8) - first;
+                if (k < 0 || k >= end - start || out[start + (int) k] != null) {
                     continue; // a notification, or a late reply to a request that timed out
                 }
+                int i = start + (int) k;
                 left--;
-                if (len != m.length) {
-                    out[i] = new Errno(Errno.EIO, what + ": reply length " + len + " != " + m.length);
-                } else if (error != 0) {
-                    int code = -error;
-                    out[i] = new Errno(code > 0 && code < 4096 ? code : Errno.EIO);
-                } else {
-                    try {
-                        out[i] = decode(() -> Fuse.entryOut(Arrays.copyOfRange(m, Fuse.OUT_HEADER, m.length)));
-                    } catch (Errno e) {
-                        out[i] = e;
-                    }
+                try {
+                    byte[] body = body(m);
+                    out[i] = decode(() -> Fuse.entryOut(body));
+                } catch (Errno e) {
+                    out[i] = e;
                 }
                 if (debug) {
                     System.err.printf("umfuse: %s: opcode %d node %d: %s (batched)%n", what, Fuse.LOOKUP, parent,
