@@ -352,16 +352,11 @@ public final class ViewRegistry implements SyscallService, ViewState {
         try {
             fs = lane == null ? chosen.type().mount(source, canonical, fstype, opts)
                     : lane.call(() -> chosen.type().mount(source, canonical, fstype, opts));
-        } catch (RuntimeException e) {
+        } catch (Errno | RuntimeException e) {
             if (lane != null) {
                 lane.close();
             }
-            throw new Errno(Errno.EIO, "module " + chosen.module() + " failed to mount: " + e);
-        } catch (Errno e) {
-            if (lane != null) {
-                lane.close();
-            }
-            throw e;
+            throw e instanceof Errno err ? err : new Errno(Errno.EIO, "module " + chosen.module() + " failed to mount: " + e);
         }
         if (fs == null) {
             throw new Errno(Errno.EIO, "module " + chosen.module() + " mounted nothing");

@@ -399,13 +399,10 @@ public final class Tracer {
                 continue;
             }
             long ms = (now - q.start) / 1_000_000;
-            if (!tracees.containsKey(q.tid)) {
-                q.errno = -1; // the caller is gone (killed): nobody waits for the answer
-            } else if (ms > MODULE_TIMEOUT_MS) {
+            q.errno = !tracees.containsKey(q.tid) ? -1 // the caller is gone (killed): nobody waits for the answer
+                    : verdict(ms, q.tid);
+            if (q.errno == org.viewos.core.api.Errno.EIO) {
                 LOG.warning("viewos: a module kept thread " + q.tid + " waiting " + ms + " ms: the call fails (EIO)");
-                q.errno = org.viewos.core.api.Errno.EIO;
-            } else if (ms > 1000 && signalPending(q.tid)) {
-                q.errno = org.viewos.core.api.Errno.EINTR;
             }
             if (q.errno > 0) {
                 q.call.cancel(true); // frees the module's thread for the calls queued behind it
@@ -782,7 +779,7 @@ public final class Tracer {
                 continue;
             }
             long ms = (System.nanoTime() - since) / 1_000_000;
-            int errno = ms > MODULE_TIMEOUT_MS ? 5 /* EIO */ : ms > 1000 && signalPending(busyTid) ? 4 /* EINTR */ : 0;
+            int errno = verdict(ms, busyTid);
             if (errno != 0 && busySince == since) {
                 LOG.warning("viewos: a module kept thread " + busyTid + " waiting " + ms + " ms: interrupting ("
                         + (errno == 4 ? "a signal is pending" : "timeout") + ")");
@@ -790,6 +787,15 @@ public final class Tracer {
                 tracer.interrupt();
             }
         }
+    }
+
+    /**
+     * The watchdog's rule for a module call that has kept thread {@code tid} waiting {@code ms}: EIO
+     * after the timeout, EINTR after a second when the thread has a signal to take, else 0.
+     */
+    private static int verdict(long ms, int tid) {
+        return ms > MODULE_TIMEOUT_MS ? org.viewos.core.api.Errno.EIO
+                : ms > 1000 && signalPending(tid) ? org.viewos.core.api.Errno.EINTR : 0;
     }
 
     /** The errno the watchdog asked for the call being served (and forgets it), else 0. */
