@@ -237,14 +237,20 @@ final class PathCalls {
      * file that connects, or null (it also follows the socket through dup, fork and SCM_RIGHTS).
      */
     String socketPathOf(int tid, int fd) {
+        long ino = socketInode(tid, fd);
+        return ino < 0 ? null : connected.get(ino);
+    }
+
+    /** The inode of the socket behind descriptor {@code fd} of {@code tid} ("socket:[N]"), or -1. */
+    private static long socketInode(int tid, long fd) {
         String link = Native.readlink("/proc/" + tid + "/fd/" + fd);
         if (link == null || !link.startsWith("socket:[") || !link.endsWith("]")) {
-            return null;
+            return -1;
         }
         try {
-            return connected.get(Long.parseLong(link.substring(8, link.length() - 1)));
+            return Long.parseLong(link.substring(8, link.length() - 1));
         } catch (NumberFormatException e) {
-            return null;
+            return -1;
         }
     }
 
@@ -255,6 +261,9 @@ final class PathCalls {
      * connect(2) to the module's listening socket, in the caller; it returns the new descriptor.
      */
     private void openConnecting(Call c, String socketPath, long flags) throws Errno {
+        if (injector == null) {
+            throw new Errno(Errno.ENOSYS, "no injector");
+        }
         byte[] addr = Native.sockaddrUn(socketPath);
         if (addr == null) {
             throw new Errno(Errno.EIO, "socket path too long: " + socketPath);
@@ -264,9 +273,6 @@ final class PathCalls {
             throw new Errno(Errno.EFAULT);
         }
         int type = SOCK_SEQPACKET | ((flags & 02000000) != 0 ? SOCK_CLOEXEC : 0) | ((flags & 04000) != 0 ? SOCK_NONBLOCK : 0);
-        if (injector == null) {
-            throw new Errno(Errno.ENOSYS, "no injector");
-        }
         Injector.Session in = injector.begin(c.t());
         long fd = in.call(socket, AF_UNIX, type, 0);
         long k = fd < 0 ? 0 : in.call(connect, fd, at, addr.length);
@@ -279,9 +285,9 @@ final class PathCalls {
             c.finish(err == -Errno.ENOENT || err == -111 /* ECONNREFUSED */ ? -Errno.ENXIO : err);
             return;
         }
-        String link = Native.readlink("/proc/" + c.tid() + "/fd/" + fd);
-        if (link != null && link.startsWith("socket:[") && link.endsWith("]")) {
-            connected.put(Long.parseLong(link.substring(8, link.length() - 1)), socketPath);
+        long ino = socketInode(c.tid(), fd);
+        if (ino >= 0) {
+            connected.put(ino, socketPath);
         }
         c.finish(fd);
     }
