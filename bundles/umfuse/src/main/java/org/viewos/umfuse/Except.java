@@ -45,10 +45,6 @@ final class Except implements FileSystem {
         return new Except(fs, holes);
     }
 
-    FileSystem inner() {
-        return fs;
-    }
-
     private boolean inHole(String relative) {
         for (String h : holes) {
             if (relative.equals(h) || relative.startsWith(h + "/")) {

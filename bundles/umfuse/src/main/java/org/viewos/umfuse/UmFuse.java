@@ -94,8 +94,8 @@ public final class UmFuse implements ViewModule, FileSystemType {
                 throw new Errno(Errno.EINVAL, "umfuse: " + fstype + ": unknown option " + o);
             }
         }
-        int asUid = id(options, "fuseuid", uid());
-        int asGid = id(options, "fusegid", gid());
+        int asUid = id(options, "fuseuid");
+        int asGid = id(options, "fusegid");
         String offset = options.get("offset");
         if (offset != null && !offset.matches("[0-9]{1,18}")) {
             throw new Errno(Errno.EINVAL, "umfuse: bad offset '" + offset + "'");
@@ -119,13 +119,7 @@ public final class UmFuse implements ViewModule, FileSystemType {
         } else if (kind != null) {
             image(fstype, source);
         }
-        Path dir;
-        try {
-            dir = Files.createDirectory(Shadow.path(cacheDir() + "/m" + mounts.incrementAndGet()),
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        } catch (IOException e) {
-            throw Shadow.errno(e, "mount directory");
-        }
+        Path dir = mountDir();
         FuseSession s = null;
         String what = kind != null ? kind.program() + " " + source : fstype;
         try {
@@ -143,14 +137,8 @@ public final class UmFuse implements ViewModule, FileSystemType {
             if (options.containsKey("debug")) {
                 s.debug();
             }
-            if (options.containsKey("fuseuid") || options.containsKey("fusegid")) {
-                s.claim(options.containsKey("fuseuid") ? asUid : -1, options.containsKey("fusegid") ? asGid : -1);
-            }
-            FileSystem fs = serve(s, dir, log, what, readOnly, target, options.get("except"));
-            if (options.containsKey("merge")) {
-                merged(fs);
-            }
-            return fs;
+            s.claim(asUid, asGid);
+            return serve(s, dir, log, what, readOnly, target, options.get("except"), options.containsKey("merge"));
         } catch (Errno e) {
             if (s != null) {
                 s.close();
@@ -171,7 +159,7 @@ public final class UmFuse implements ViewModule, FileSystemType {
      * On failure the session is closed; the caller removes {@code dir}.
      */
     private FileSystem serve(FuseSession s, Path dir, Path log, String what, boolean readOnly, String target,
-            String except) throws Errno {
+            String except, boolean merge) throws Errno {
         try {
             s.handshake();
         } catch (Errno e) {
@@ -191,6 +179,9 @@ public final class UmFuse implements ViewModule, FileSystemType {
             Shadow.deleteTree(dir);
         });
         self[0] = fs;
+        if (merge) {
+            fs.merge();
+        }
         synchronized (live) {
             live.add(fs);
         }
@@ -202,15 +193,25 @@ public final class UmFuse implements ViewModule, FileSystemType {
         }
     }
 
+    /** A new private directory of one mount (its shadow tree, the daemon's log and mountpoint). */
+    private Path mountDir() throws Errno {
+        try {
+            return Files.createDirectory(Shadow.path(cacheDir() + "/m" + mounts.incrementAndGet()),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (IOException e) {
+            throw Shadow.errno(e, "mount directory");
+        }
+    }
+
     /** Options every image type takes (umview's names): see the README's umfuse section. */
     private static final java.util.Set<String> COMMON_OPTIONS = java.util.Set.of("ro", "rw", "except", "merge", "debug",
             "fuseuid", "fusegid");
 
-    /** fuseuid=/fusegid=: the ids the daemon is told a request comes from (default: the daemon's own). */
-    private static int id(Map<String, String> options, String key, int dflt) throws Errno {
+    /** fuseuid=/fusegid=: the id every request claims, or -1 when not given (each request's own). */
+    private static int id(Map<String, String> options, String key) throws Errno {
         String v = options.get(key);
         if (v == null) {
-            return dflt;
+            return -1;
         }
         if (!v.matches("[0-9]{1,9}")) {
             throw new Errno(Errno.EINVAL, "umfuse: bad " + key + "=" + v);
@@ -218,13 +219,6 @@ public final class UmFuse implements ViewModule, FileSystemType {
         return Integer.parseInt(v);
     }
 
-    /** Turns merge on for the FuseFs behind {@code fs} (the except= wrapper passes it). */
-    private static void merged(FileSystem fs) {
-        FileSystem f = fs instanceof Except e ? e.inner() : fs;
-        if (f instanceof FuseFs ff) {
-            ff.merge();
-        }
-    }
 
     /** Types a FUSE program's own mount(2) uses: fuse, fuseblk, fuse.SUBTYPE. */
     static boolean programType(String fstype) {
@@ -259,18 +253,17 @@ public final class UmFuse implements ViewModule, FileSystemType {
         FuseConnection c = transport.accept(socket);
         Path dir;
         try {
-            dir = Files.createDirectory(Shadow.path(cacheDir() + "/m" + mounts.incrementAndGet()),
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        } catch (IOException e) {
+            dir = mountDir();
+        } catch (Errno e) {
             c.close();
-            throw Shadow.errno(e, "mount directory");
+            throw e;
         }
         String what = fstype + " " + source;
         FuseSession s = new FuseSession(c, what, TIMEOUT_MILLIS, uid(), gid());
         boolean readOnly = options.containsKey("ro");
         return new Deferred(() -> {
             try {
-                return serve(s, dir, null, what, readOnly, target, options.get("except"));
+                return serve(s, dir, null, what, readOnly, target, options.get("except"), false);
             } catch (Errno | RuntimeException e) {
                 s.close();
                 Shadow.deleteTree(dir);
