@@ -574,6 +574,7 @@ final class FuseFs implements FileSystem {
             if (chmod) {
                 Shadow.chmod(at, n.attr.mode() | 0200);
             }
+            Pieces pieces = new Pieces(size);
             try (FileChannel ch = FileChannel.open(at, StandardOpenOption.WRITE)) {
                 long off = 0;
                 while (off < size) {
@@ -586,9 +587,11 @@ final class FuseFs implements FileSystem {
                     while (b.hasRemaining()) {
                         ch.write(b, off + b.position());
                     }
+                    pieces.feed(data, Math.min(data.length, want));
                     off += Math.min(data.length, want);
                 }
             }
+            n.sums = pieces.done(size);
         } catch (IOException e) {
             throw Shadow.errno(e, "content of " + rel);
         } finally {
@@ -603,7 +606,6 @@ final class FuseFs implements FileSystem {
             Shadow.times(at, n.attr);
         }
         n.materialized = true;
-        n.sums = sums(at, size);
         seen(n, at);
     }
 
@@ -622,20 +624,44 @@ final class FuseFs implements FileSystem {
         }
     }
 
-    /** Digests of the shadow file's first {@code size} bytes per piece, or null when it cannot be read. */
-    private static byte[][] sums(Path at, long size) {
-        int pieces = (int) ((size + SUM_CHUNK - 1) / SUM_CHUNK);
-        byte[][] out = new byte[pieces][];
-        byte[] buf = new byte[SUM_CHUNK];
-        try (FileChannel ch = FileChannel.open(at, StandardOpenOption.READ)) {
-            for (int i = 0; i < pieces; i++) {
-                int len = readPiece(ch, buf, (long) i * SUM_CHUNK, (int) Math.min(SUM_CHUNK, size - (long) i * SUM_CHUNK));
-                out[i] = digest(buf, len);
-            }
-        } catch (IOException e) {
-            return null;
+    /**
+     * Digests per {@link #SUM_CHUNK} of content as it is copied in (so it is not read back): what a
+     * daemon does not deliver up to the size counts as zeros, as the sparse shadow reads.
+     */
+    private static final class Pieces {
+        private final byte[][] out;
+        private final byte[] buf = new byte[SUM_CHUNK];
+        private int fill, next;
+        private long fed;
+
+        Pieces(long size) {
+            out = new byte[(int) ((size + SUM_CHUNK - 1) / SUM_CHUNK)][];
         }
-        return out;
+
+        void feed(byte[] b, int len) {
+            for (int off = 0; off < len;) {
+                int k = Math.min(len - off, SUM_CHUNK - fill);
+                System.arraycopy(b, off, buf, fill, k);
+                fill += k;
+                off += k;
+                fed += k;
+                if (fill == SUM_CHUNK) {
+                    out[next++] = digest(buf, fill);
+                    fill = 0;
+                }
+            }
+        }
+
+        byte[][] done(long size) {
+            byte[] zeros = new byte[SUM_CHUNK];
+            while (fed < size) {
+                feed(zeros, (int) Math.min(SUM_CHUNK, size - fed));
+            }
+            if (fill > 0) {
+                out[next++] = digest(buf, fill);
+            }
+            return out;
+        }
     }
 
     /** Reads up to {@code want} bytes at {@code off}; returns how many there were. */
