@@ -76,12 +76,19 @@ final class Rel {
     }
 
     static Result exec(Path dir, int seconds, List<String> cmd) throws Exception {
+        return exec(dir, seconds, Map.of(), cmd);
+    }
+
+    /** As {@link #exec(Path, int, List)}, with {@code env} added to the environment. */
+    static Result exec(Path dir, int seconds, Map<String, String> env, List<String> cmd) throws Exception {
         Path out = Files.createTempFile(dir, "out-", ".txt");
         Path err = Files.createTempFile(dir, "err-", ".txt");
         long t0 = System.nanoTime();
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile())
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
                 .redirectOutput(out.toFile()).redirectError(err.toFile())
-                .redirectInput(new File("/dev/null")).start();
+                .redirectInput(new File("/dev/null"));
+        pb.environment().putAll(env);
+        Process p = pb.start();
         if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
             killTree(p);
             throw new AssertionError(String.join(" ", cmd) + " did not end in " + seconds + " s; stdout so far:\n"

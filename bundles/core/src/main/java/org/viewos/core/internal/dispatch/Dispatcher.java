@@ -127,15 +127,20 @@ public final class Dispatcher {
 
     /** Handles a seccomp stop; returns the ptrace request to resume with. */
     public int onSeccomp(Tracee t, Ptrace p) {
+        return onSeccomp(t, p, null);
+    }
+
+    /** As {@link #onSeccomp(Tracee, Ptrace)}, with the registers when the tracer has read them already. */
+    public int onSeccomp(Tracee t, Ptrace p, Regs known) {
         MountTable table = view.mounts();
         FsState fs = t.fs();
-        if (table.isEmpty() && (fs == null || fs.viewCwd() == null)) {
+        if (known == null && table.isEmpty() && (fs == null || fs.viewCwd() == null)) {
             long data = p.eventMessage(t.tid()); // asked only here: one more ptrace call per stop
             if (data != SeccompFilter.DATA_ALWAYS && data != SeccompFilter.DATA_VFD) {
                 return Ptrace.PTRACE_CONT; // nothing in this view can change the call's meaning
             }
         }
-        Regs regs = p.getRegs(t.tid());
+        Regs regs = known != null ? known : p.getRegs(t.tid());
         if (regs == null) {
             return Ptrace.PTRACE_CONT;
         }

@@ -2,7 +2,7 @@ package org.viewos.core.internal.trace;
 
 import java.util.function.LongUnaryOperator;
 
-/** One traced thread, as the tracer thread sees it. Confined to that thread. */
+/** One traced thread, as the tracer sees it. Touched only while a stop is served (the tracer's lock). */
 public final class Tracee {
     /** The thread id (what ptrace and waitpid name). */
     final int tid;
@@ -24,6 +24,10 @@ public final class Tracee {
     java.util.List<String> environ;
     /** In a group-stop we PTRACE_LISTENed: it runs again only by SIGCONT. */
     boolean listening;
+    /** The index of the tracer thread (worker) that traces it. */
+    int owner;
+    /** The process that forked it (0: not forked in the view). */
+    int parent;
 
     Tracee(int tid) {
         this.tid = tid;

@@ -20,7 +20,8 @@ import org.viewos.core.internal.ffi.Spawn;
 /**
  * Runs one view: spawns its first process stopped, seizes it, installs the seccomp filter at its
  * first system call, and then serves every ptrace stop of it and its descendants until the last
- * one is gone. Everything here runs on the one thread that calls {@link #run}.
+ * one is gone, on one tracer thread per CPU (workers, see {@link #handedOff}); one stop is served
+ * at a time ({@link #serving}).
  */
 public final class Tracer {
     private static final Logger LOG = Logger.getLogger(Tracer.class.getName());
@@ -33,10 +34,13 @@ public final class Tracer {
 
     private final Dispatcher dispatcher;
     private final Map<Integer, Tracee> tracees = new HashMap<>();
-    /** The tids of {@link #tracees}, readable from any thread (for signalling the whole view). */
-    private final Set<Integer> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * The tids of {@link #tracees} and the index of the worker tracing each, readable from any
+     * thread (for signalling the whole view).
+     */
+    private final Map<Integer, Integer> live = new java.util.concurrent.ConcurrentHashMap<>();
     /** Children whose fork event was seen before their first stop: what they inherit. */
-    private record Inherited(FsState fs, TraceeGroup group) {
+    private record Inherited(FsState fs, TraceeGroup group, int parent) {
     }
 
     private final Map<Integer, Inherited> pendingChildren = new HashMap<>();
@@ -44,10 +48,27 @@ public final class Tracer {
     private final List<byte[]> filters = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Set<String> filterNames = new java.util.HashSet<>();
     private final int daemonPid = Native.LIBC.getpid();
-    private volatile Thread thread;
+    /**
+     * The view's tracer threads. ptrace binds a tracee to the thread that traces it (and a child to
+     * its parent's tracer), so each worker serves the stops of its own tracees; a process that runs
+     * beside another one moves to an idle worker (see {@link #handedOff}), so that two processes on
+     * two cores are not served one after the other. Worker 0 is the thread that calls {@link #run}.
+     */
+    private Worker[] workers;
+    /**
+     * Held while a stop is served: the dispatcher and the view's state see one stop at a time.
+     * Released while a stop waits for a module call ({@link #await}).
+     */
+    private final java.util.concurrent.locks.ReentrantLock serving = new java.util.concurrent.locks.ReentrantLock();
+    private static final ThreadLocal<Worker> WORKER = new ThreadLocal<>();
+    /** How many tracer threads a view has (-Dviewos.tracers, default: one per CPU, at most 2). */
+    private static final int TRACERS = Math.max(1, Integer.getInteger("viewos.tracers",
+            Math.min(2, Runtime.getRuntime().availableProcessors())));
+    private volatile boolean ended;
     /** ptrace stops served (for -Dviewos.stats=true, which prints it when the view ends). */
     private long stops;
-    private Ptrace ptrace;
+    /** Processes moved from one worker to another (for -Dviewos.stats=true). */
+    private long handOffs;
     private int rootPid;
     private int rootStatus = -1;
 
@@ -66,7 +87,7 @@ public final class Tracer {
      * the pending call's registers are put back (the caller then finishes the call).
      */
     private org.viewos.core.internal.dispatch.Injector.Session inject(Tracee t) {
-        Regs saved = ptrace.getRegs(t.tid);
+        Regs saved = ptrace().getRegs(t.tid);
         Injection in = saved == null ? null : new Injection(t, saved);
         return new org.viewos.core.internal.dispatch.Injector.Session() {
             private boolean gone = in == null;
@@ -84,7 +105,7 @@ public final class Tracer {
             @Override
             public void end() {
                 if (saved != null) {
-                    ptrace.setRegs(t.tid, saved);
+                    ptrace().setRegs(t.tid, saved);
                 }
             }
         };
@@ -98,7 +119,7 @@ public final class Tracer {
      * @return whether the pending call was replaced (the caller then re-runs it)
      */
     private boolean coverFd(Tracee t, int fd) {
-        Regs saved = ptrace.getRegs(t.tid);
+        Regs saved = ptrace().getRegs(t.tid);
         if (saved == null || t.group == null) {
             return false;
         }
@@ -127,7 +148,7 @@ public final class Tracer {
         if (pid <= 0 || pid == daemonPid) {
             return "1 not a process a view can take";
         }
-        if (live.contains(pid)) {
+        if (live.containsKey(pid)) {
             return "17 process " + pid + " is already in this view";
         }
         String[] tasks = new File("/proc/" + pid + "/task").list();
@@ -149,8 +170,7 @@ public final class Tracer {
             t.started = true;
             t.fs = new FsState();
             t.group = group;
-            tracees.put(tid, t);
-            live.add(tid);
+            adopted(t);
             if (first == null) {
                 first = t;
             }
@@ -172,9 +192,14 @@ public final class Tracer {
      */
     public int run(List<String> argv, Map<String, String> env, File dir, File[] stdio, String rcFile,
             Set<Integer> keepFds) {
-        thread = Thread.currentThread();
+        workers = new Worker[TRACERS];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker(i);
+        }
+        Worker main = workers[0];
+        main.thread = Thread.currentThread();
         CURRENT.set(this);
-        ptrace = new Ptrace(new Scratch());
+        WORKER.set(main);
         JobControl.install();
         // Not dumpable: no process of the user (traced or not) may ptrace the daemon, read its
         // memory or open its /proc files; only CAP_SYS_PTRACE could, and the guards refuse that.
@@ -188,22 +213,44 @@ public final class Tracer {
         List<String> envList = new ArrayList<>();
         env.forEach((k, v) -> envList.add(k + "=" + v));
         root.environ = envList;
-        tracees.put(rootPid, root);
-        live.add(rootPid);
+        adopted(root);
         Ptrace.seize(rootPid, OPTIONS);
+        for (int i = 1; i < workers.length; i++) {
+            Worker w = workers[i];
+            // a tracer thread must outlive its tracees (PTRACE_O_EXITKILL kills them when it ends),
+            // so it ends with the view only
+            w.thread = new Thread(() -> work(w), main.thread.getName() + "-tracer" + i);
+            w.thread.setDaemon(true);
+            w.thread.start();
+        }
         Native.LIBC.kill(rootPid, Ptrace.SIGCONT);
-        Thread dog = new Thread(this::watchdog, thread.getName() + "-watchdog");
+        Thread dog = new Thread(this::watchdog, main.thread.getName() + "-watchdog");
         dog.setDaemon(true);
         dog.start();
         try {
-            loop();
+            loop(main);
         } finally {
             CURRENT.remove();
+            WORKER.remove();
+        }
+        for (int i = 1; i < workers.length; i++) {
+            try {
+                workers[i].thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
         }
         dog.interrupt();
         dispatcher.ended();
         if (Boolean.getBoolean("viewos.stats")) {
-            System.err.println("viewos: stats: " + stops + " ptrace stops");
+            StringBuilder b = new StringBuilder("viewos: stats: " + stops + " ptrace stops, " + handOffs
+                    + " hand-offs; per tracer thread: stops/CPU ms");
+            for (Worker w : workers) {
+                b.append(' ').append(w.stops).append('/').append(w.cpu / 1_000_000).append(" (lock wait ")
+                        .append(w.lockWait / 1_000_000).append(" held ").append(w.held / 1_000_000).append(')');
+            }
+            System.err.println(b);
         }
         return rootStatus;
     }
@@ -233,36 +280,230 @@ public final class Tracer {
             }
         }
         int pid = spawn.start();
-        int r = ptrace.waitFor(pid, Ptrace.WUNTRACED);
-        int st = ptrace.status();
+        int r = ptrace().waitFor(pid, Ptrace.WUNTRACED);
+        int st = ptrace().status();
         if (r != pid || (st & 0xff) != 0x7f) {
             throw new IllegalStateException("the view's first process did not stop (status " + st + ")");
         }
         return pid;
     }
 
-    private void loop() {
-        while (true) {
-            int pid = ptrace.waitAny();
-            if (pid < 0) {
-                if (-pid == Ptrace.EINTR) {
-                    continue;
-                }
-                break; // ECHILD: the view is empty
-            }
-            serveStop(pid, ptrace.status());
+    private void work(Worker w) {
+        CURRENT.set(this);
+        WORKER.set(w);
+        try {
+            loop(w);
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.SEVERE, "viewos: tracer thread " + w.index + " failed", e);
+            throw e;
         }
+    }
+
+    private void loop(Worker w) {
+        try {
+            serve(w);
+        } finally {
+            w.cpu = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+        }
+    }
+
+    private void serve(Worker w) {
+        while (!ended) {
+            int pid = w.ptrace.waitAny();
+            if (pid > 0) {
+                int st = w.ptrace.status();
+                long t0 = System.nanoTime();
+                serving.lock();
+                long t1 = System.nanoTime();
+                try {
+                    serveStop(pid, st);
+                } finally {
+                    serving.unlock();
+                }
+                w.lockWait += t1 - t0;
+                w.held += System.nanoTime() - t1;
+                HandOff h = w.inbox.poll();
+                if (h != null && h != END) {
+                    adopt(w, h);
+                }
+            } else if (-pid != Ptrace.EINTR && !awaitHandOff(w)) {
+                return; // ECHILD everywhere: the view is empty
+            }
+        }
+    }
+
+    /**
+     * A worker with nothing of its own to wait for (ECHILD): takes the next process handed to it.
+     * When every worker is in this state and nothing is on its way, the view has ended.
+     *
+     * @return false once the view has ended
+     */
+    private boolean awaitHandOff(Worker w) {
+        serving.lock();
+        try {
+            w.idle = true;
+            boolean all = w.inbox.isEmpty();
+            for (Worker o : workers) {
+                all &= o.idle && o.incoming == 0;
+            }
+            if (all) {
+                ended = true;
+                for (Worker o : workers) {
+                    o.inbox.add(END);
+                }
+                return false;
+            }
+        } finally {
+            serving.unlock();
+        }
+        try {
+            HandOff h = w.inbox.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (h == END) {
+                return false;
+            }
+            if (h != null) {
+                adopt(w, h);
+            }
+        } catch (InterruptedException e) {
+            // a watchdog interrupt that came too late: nothing to do
+        }
+        return !ended;
+    }
+
+    /** Records a tracee of the calling worker. */
+    private void adopted(Tracee t) {
+        Worker w = WORKER.get();
+        t.owner = w.index;
+        tracees.put(t.tid, t);
+        live.put(t.tid, w.index);
+        w.owned.add(t.tid);
+    }
+
+    private static final int PTRACE_DETACH = 17, SIGSTOP_BIT = 1 << (Ptrace.SIGSTOP - 1);
+    /** The worker index {@link #live} gives a thread on its way from one worker to another. */
+    private static final int IN_TRANSIT = -1;
+
+    /** Another worker with nothing to do, or null. */
+    private Worker idleWorker() {
+        Worker me = WORKER.get();
+        for (Worker o : workers) {
+            if (o != me && o.idle && o.incoming == 0 && o.owned.isEmpty()) {
+                return o;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * At a seccomp stop of {@code t} (registers {@code saved}) while worker {@code to} has nothing
+     * to do: when {@code t} starts a program (execve) while another process of this worker runs,
+     * its parent aside (make -j2 starting its second compiler, the second side of a pipe), moves {@code t} to
+     * {@code to}; the program and everything it starts are then served there. A program started by
+     * a shell that waits for it stays (nothing would run in parallel). ptrace cannot pass a tracee
+     * from one thread to another, so {@code t} is detached asleep: its pending call becomes
+     * rt_sigsuspend(every signal blocked), which only SIGKILL, SIGSTOP or a ptrace interrupt can
+     * end; {@code to} seizes and interrupts it, and puts back the call to re-run it, which the
+     * filter brings to {@code to}. Signals that come meanwhile wait (they are blocked) and are
+     * delivered once it runs traced again. Never the first process (its exit status is the
+     * view's), nor a thread with something pending at this stop.
+     *
+     * @return whether {@code t} went to {@code to}
+     */
+    private boolean handedOff(Tracee t, Regs saved, Worker to) {
+        Worker w = WORKER.get();
+        long nr = saved.syscall();
+        SyscallTable table = SyscallTable.x86_64();
+        if ((nr != table.number("execve") && nr != table.number("execveat")) || t.tid == rootPid
+                || !w.pending.isEmpty() || t.group == null || t.group.interrupting || t.onExit != null
+                || t.onExitRegs != null || t.environ != null || t.needsFilter || !othersRunning(w, t)
+                // a SIGSTOP (the doorbell, a user's) cannot be blocked: it would stop it untraced
+                || (pendingSignals(t.tid) & SIGSTOP_BIT) != 0) {
+            return false;
+        }
+        long mask = (saved.sp() - 2048) & ~15L;
+        byte[] all = {-1, -1, -1, -1, -1, -1, -1, -1};
+        if (w.ptrace.scratch().write(t.tid, mask, all, all.length) != all.length
+                || !w.ptrace.setRegs(t.tid, saved.call(SyscallTable.x86_64().number("rt_sigsuspend"), mask, all.length))) {
+            return false;
+        }
+        if (Ptrace.call(PTRACE_DETACH, t.tid, 0, 0) < 0) {
+            w.ptrace.setRegs(t.tid, saved);
+            return false;
+        }
+        w.owned.remove(t.tid);
+        live.put(t.tid, IN_TRANSIT); // no doorbell for it: a SIGSTOP would stop it untraced
+        t.owner = to.index;
+        to.incoming++;
+        handOffs++;
+        to.inbox.add(new HandOff(t, saved));
+        return true;
+    }
+
+    /**
+     * Whether a thread of another process of this worker is running, its parent aside (a parent
+     * that forked runs on a moment before it waits).
+     */
+    private boolean othersRunning(Worker w, Tracee t) {
+        for (int tid : w.owned) {
+            Tracee o = tracees.get(tid);
+            if (o != null && o.tgid() != t.tgid() && o.tgid() != t.parent && Procfs.running(tid)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Seizes a thread another worker handed over and lets it re-run its call (see {@link #handedOff}). */
+    private void adopt(Worker w, HandOff h) {
+        serving.lock();
+        try {
+            w.idle = false;
+            w.incoming--;
+            Tracee t = h.t();
+            if (Ptrace.call(Ptrace.PTRACE_SEIZE, t.tid, 0, OPTIONS) < 0) {
+                forget(t.tid); // killed meanwhile
+                return;
+            }
+            adopted(t);
+            if (Ptrace.call(Ptrace.PTRACE_INTERRUPT, t.tid, 0, 0) < 0) {
+                return; // dying: its exit comes by wait
+            }
+            int r = w.ptrace.waitFor(t.tid, Ptrace.WALL);
+            int st = w.ptrace.status();
+            if (r != t.tid) {
+                return;
+            }
+            if ((st & 0xff) == 0x7f) {
+                // the syscall instruction again, with the call's number and arguments
+                w.ptrace.setRegs(t.tid, h.saved().restarted());
+            }
+            serveStop(t.tid, st); // the interrupt's stop resumes it; an exit forgets it
+        } finally {
+            serving.unlock();
+        }
+    }
+
+    /** Forgets a tracee that is gone. */
+    private void forget(int tid) {
+        Tracee t = tracees.remove(tid);
+        live.remove(tid);
+        if (t != null) {
+            workers[t.owner].owned.remove(tid);
+        }
+        WORKER.get().owned.remove(tid);
     }
 
     /** Serves one stop that {@code waitpid} reported for {@code pid}, with status {@code st}. */
     private void serveStop(int pid, int st) {
+        Worker w = WORKER.get();
         stops++;
-        busyTid = pid;
-        busySince = System.nanoTime();
+        w.stops++;
+        w.busyTid = pid;
+        w.busySince = System.nanoTime();
         try {
             handle(pid, st);
-            if (doorbellSwallowed) {
-                doorbellSwallowed = false;
+            if (w.doorbellSwallowed) {
+                w.doorbellSwallowed = false;
                 interruptBehind();
             }
         } catch (RuntimeException | Error e) {
@@ -270,7 +511,7 @@ public final class Tracer {
             LOG.log(Level.SEVERE, "viewos: tracer error on pid " + pid, e);
             Ptrace.resume(Ptrace.PTRACE_CONT, pid, 0);
         } finally {
-            busySince = 0;
+            w.busySince = 0;
             Thread.interrupted(); // a watchdog interrupt that came too late for this stop
         }
     }
@@ -288,6 +529,48 @@ public final class Tracer {
     private static final long SPIN_NS = 30_000;
 
     /** A module call a stop waits for, on the stack of nested waits (the innermost last). */
+    /** A tracer thread and what only it may touch: its ptrace buffers, its tracees, its waits. */
+    private final class Worker {
+        final int index;
+        final Ptrace ptrace = new Ptrace(new Scratch());
+        /** Processes handed to it (taken when it has nothing else to wait for, or after a stop). */
+        final java.util.concurrent.BlockingQueue<HandOff> inbox = new java.util.concurrent.LinkedBlockingQueue<>();
+        Thread thread;
+        /** tids it traces, or will: a child counts from its parent's fork event (under the lock). */
+        final Set<Integer> owned = new java.util.HashSet<>();
+        /** Hand-offs on their way to it (under the lock). */
+        int incoming;
+        /** Nothing of its own to wait for: waiting for a hand-off (under the lock). */
+        boolean idle;
+        volatile long busySince;
+        volatile int busyTid;
+        /** The errno a watchdog interrupt means for the call being served (EINTR or EIO), else 0. */
+        volatile int watchdogErrno;
+        /** The module calls its stops wait for, innermost first. */
+        final java.util.ArrayDeque<Pending> pending = new java.util.ArrayDeque<>();
+        /** A doorbell met during an injection: the other processes still need their interrupt. */
+        boolean doorbellSwallowed;
+        /** Stops it served, and its thread's CPU time when it ended (ns; for -Dviewos.stats=true). */
+        long stops;
+        long cpu;
+        long lockWait;
+        long held;
+
+        Worker(int index) {
+            this.index = index;
+        }
+    }
+
+    /** A thread detached by one worker (asleep in rt_sigsuspend) for another to seize. */
+    private record HandOff(Tracee t, Regs saved) {
+    }
+
+    private static final HandOff END = new HandOff(null, null);
+
+    private static Ptrace ptrace() {
+        return WORKER.get().ptrace;
+    }
+
     private static final class Pending {
         final java.util.concurrent.Future<?> call;
         final int tid;
@@ -302,7 +585,6 @@ public final class Tracer {
         }
     }
 
-    private final java.util.ArrayDeque<Pending> pending = new java.util.ArrayDeque<>();
 
     /**
      * Waits for {@code call}, a module call running on a thread of its own on behalf of the stop
@@ -323,17 +605,26 @@ public final class Tracer {
         }
         int errno = 0;
         if (!call.isDone()) {
-            int tid = busyTid;
-            long since = busySince;
-            busySince = 0; // the watchdog's business is the stops served meanwhile, not this one
+            Worker w = WORKER.get();
+            int tid = w.busyTid;
+            long since = w.busySince;
+            w.busySince = 0; // the watchdog's business is the stops served meanwhile, not this one
             Pending p = new Pending(call, tid, start);
-            pending.push(p);
+            w.pending.push(p);
+            // the other workers serve their stops meanwhile too
+            int holds = serving.getHoldCount();
+            for (int i = 0; i < holds; i++) {
+                serving.unlock();
+            }
             try {
-                serveOthersUntil(p);
+                serveOthersUntil(w, p);
             } finally {
-                pending.remove(p);
-                busyTid = tid;
-                busySince = since;
+                for (int i = 0; i < holds; i++) {
+                    serving.lock();
+                }
+                w.pending.remove(p);
+                w.busyTid = tid;
+                w.busySince = since;
             }
             errno = p.errno;
         }
@@ -368,12 +659,18 @@ public final class Tracer {
     }
 
     /** Serves other stops until {@code p}'s call is done or has a verdict ({@link Pending#errno}). */
-    private void serveOthersUntil(Pending p) {
+    private void serveOthersUntil(Worker w, Pending p) {
         long pause = 20_000;
         while (!p.call.isDone() && p.errno == 0) {
-            int pid = ptrace.waitAnyNoHang();
+            int pid = w.ptrace.waitAnyNoHang();
             if (pid > 0) {
-                serveStop(pid, ptrace.status());
+                int st = w.ptrace.status();
+                serving.lock();
+                try {
+                    serveStop(pid, st);
+                } finally {
+                    serving.unlock();
+                }
                 pause = 20_000;
             } else {
                 try {
@@ -387,19 +684,19 @@ public final class Tracer {
                     // a watchdog interrupt meant for a stop served meanwhile: nothing to do here
                 }
             }
-            judge();
+            judge(w);
         }
     }
 
-    /** The watchdog's verdict on every call waited for (outer waits included). */
-    private void judge() {
+    /** The watchdog's verdict on every call the worker waits for (outer waits included). */
+    private void judge(Worker w) {
         long now = System.nanoTime();
-        for (Pending q : pending) {
+        for (Pending q : w.pending) {
             if (q.errno != 0 || q.call.isDone()) {
                 continue;
             }
             long ms = (now - q.start) / 1_000_000;
-            q.errno = !tracees.containsKey(q.tid) ? -1 // the caller is gone (killed): nobody waits for the answer
+            q.errno = !live.containsKey(q.tid) ? -1 // the caller is gone (killed): nobody waits for the answer
                     : verdict(ms, q.tid);
             if (q.errno == org.viewos.core.api.Errno.EIO) {
                 LOG.warning("viewos: a module kept thread " + q.tid + " waiting " + ms + " ms: the call fails (EIO)");
@@ -413,8 +710,7 @@ public final class Tracer {
     private void handle(int pid, int st) {
         if ((st & 0x7f) == 0 || ((st & 0x7f) != 0x7f)) {
             // exited or killed
-            tracees.remove(pid);
-            live.remove(pid);
+            forget(pid);
             pendingChildren.remove(pid);
             if (pid == rootPid) {
                 rootStatus = st;
@@ -426,11 +722,11 @@ public final class Tracer {
         Tracee t = tracees.get(pid);
         if (t == null) {
             t = new Tracee(pid);
-            tracees.put(pid, t);
-            live.add(pid);
+            adopted(t);
             Inherited in = pendingChildren.remove(pid);
             if (in != null) {
                 t.fs = in.fs();
+                t.parent = in.parent();
                 t.group = in.group();
             }
         }
@@ -445,10 +741,18 @@ public final class Tracer {
                     addFiltersAtEntry(t); // the call re-runs under the new filters
                     return;
                 }
-                resume(t, dispatcher.onSeccomp(t, ptrace), 0);
+                Regs regs = null;
+                Worker to = workers.length > 1 ? idleWorker() : null;
+                if (to != null) {
+                    regs = ptrace().getRegs(t.tid);
+                    if (regs != null && handedOff(t, regs, to)) {
+                        return; // the other worker re-runs the call
+                    }
+                }
+                resume(t, dispatcher.onSeccomp(t, ptrace(), regs), 0);
             }
             case Ptrace.EVENT_FORK, Ptrace.EVENT_VFORK, Ptrace.EVENT_CLONE -> {
-                int child = (int) ptrace.eventMessage(pid);
+                int child = (int) ptrace().eventMessage(pid);
                 // threads share fs state (CLONE_FS) and their process; fork and vfork copy both
                 boolean thread = event == Ptrace.EVENT_CLONE && Procfs.tgid(child) == t.group.tgid;
                 FsState fs = event == Ptrace.EVENT_CLONE ? t.fs : t.fs.copy();
@@ -457,10 +761,12 @@ public final class Tracer {
                     group.vfds.or(t.group.vfds); // the child inherits the filters
                 }
                 Tracee c = tracees.get(child);
+                WORKER.get().owned.add(child); // auto-attached to this worker's thread
                 if (c == null) {
-                    pendingChildren.put(child, new Inherited(fs, group));
+                    pendingChildren.put(child, new Inherited(fs, group, t.tgid()));
                 } else {
                     c.fs = fs;
+                    c.parent = t.tgid();
                     c.group = group;
                     if (c.held) {
                         c.held = false;
@@ -470,11 +776,10 @@ public final class Tracer {
                 resume(t, Ptrace.PTRACE_CONT, 0);
             }
             case Ptrace.EVENT_EXEC -> {
-                int former = (int) ptrace.eventMessage(pid);
+                int former = (int) ptrace().eventMessage(pid);
                 if (former != pid) {
                     // a non-leader thread exec'd and took over the leader's tid
-                    tracees.remove(former);
-                    live.remove(former);
+                    forget(former);
                 }
                 t.onExit = null;
                 t.onExitRegs = null;
@@ -530,11 +835,11 @@ public final class Tracer {
      * libc finds no vDSO and makes real clock_gettime/gettimeofday/time calls that a hook can serve.
      */
     private void hideVdso(Tracee t) {
-        Regs regs = ptrace.getRegs(t.tid);
+        Regs regs = ptrace().getRegs(t.tid);
         if (regs == null) {
             return;
         }
-        Scratch s = ptrace.scratch();
+        Scratch s = ptrace().scratch();
         long n = s.read(t.tid, regs.sp(), Scratch.DATA_SIZE);
         if (n <= 0) {
             return;
@@ -581,7 +886,7 @@ public final class Tracer {
             }
             filters.add(program);
         }
-        if (Thread.currentThread() == thread) {
+        if (CURRENT.get() == this) {
             interruptBehind();
         } else {
             ringDoorbell();
@@ -597,27 +902,46 @@ public final class Tracer {
         return t.group != null && t.group.filters < filters.size();
     }
 
+    /** Rings at one thread of each worker (each interrupts its own tracees). */
     private void ringDoorbell() {
-        for (int tid : live) {
-            if (Native.LIBC.syscall(SyscallTable.x86_64().number("tkill"), tid, Ptrace.SIGSTOP, 0, 0, 0) == 0) {
-                return;
+        Worker[] ws = workers;
+        boolean[] rung = new boolean[ws == null ? 0 : ws.length];
+        for (Map.Entry<Integer, Integer> e : live.entrySet()) {
+            int w = e.getValue();
+            if (w >= 0 && w < rung.length && !rung[w]) {
+                rung[w] = ring(e.getKey());
             }
         }
     }
 
+    private static boolean ring(int tid) {
+        return Native.LIBC.syscall(SyscallTable.x86_64().number("tkill"), tid, Ptrace.SIGSTOP, 0, 0, 0) == 0;
+    }
+
     private boolean isDoorbell(int pid) {
-        jnr.ffi.Pointer info = ptrace.scratch().regs();
+        jnr.ffi.Pointer info = ptrace().scratch().regs();
         if (Ptrace.call(PTRACE_GETSIGINFO, pid, 0, info.address()) < 0) {
             return false;
         }
         return info.getInt(8) == SI_TKILL && info.getInt(16) == daemonPid;
     }
 
-    /** PTRACE_INTERRUPT one running thread of every process that lacks filters. */
+    /**
+     * PTRACE_INTERRUPT one running thread of every process of this worker that lacks filters; the
+     * doorbell for the other workers' processes.
+     */
     private void interruptBehind() {
+        int me = WORKER.get().index;
+        boolean[] rung = new boolean[workers.length];
         for (Tracee t : tracees.values()) {
             TraceeGroup g = t.group;
             if (g != null && g.filters < filters.size() && !g.interrupting && t.started && !t.held && !t.listening) {
+                if (t.owner != me) {
+                    if (live.getOrDefault(t.tid, IN_TRANSIT) != IN_TRANSIT && !rung[t.owner]) {
+                        rung[t.owner] = ring(t.tid);
+                    }
+                    continue;
+                }
                 if (Ptrace.call(Ptrace.PTRACE_INTERRUPT, t.tid, 0, 0) >= 0) {
                     g.interrupting = true;
                 }
@@ -627,7 +951,7 @@ public final class Tracer {
 
     /** At a seccomp stop (syscall entry): inject the missing filters, then re-run the call. */
     private void addFiltersAtEntry(Tracee t) {
-        Regs saved = ptrace.getRegs(t.tid);
+        Regs saved = ptrace().getRegs(t.tid);
         if (saved == null) {
             return;
         }
@@ -643,7 +967,7 @@ public final class Tracer {
             }
             t.group.filters++;
         }
-        ptrace.setRegs(t.tid, saved.restarted());
+        ptrace().setRegs(t.tid, saved.restarted());
         Ptrace.resume(Ptrace.PTRACE_CONT, t.tid, 0);
     }
 
@@ -653,7 +977,7 @@ public final class Tracer {
      * restarting a system call the stop interrupted.
      */
     private void addFiltersAnywhere(Tracee t) {
-        Regs saved = ptrace.getRegs(t.tid);
+        Regs saved = ptrace().getRegs(t.tid);
         if (saved == null) {
             return;
         }
@@ -668,20 +992,20 @@ public final class Tracer {
             if (fprog == 0) {
                 break;
             }
-            ptrace.setRegs(t.tid, saved.executing(insn, seccomp, 1, SECCOMP_FILTER_FLAG_TSYNC, fprog));
+            ptrace().setRegs(t.tid, saved.executing(insn, seccomp, 1, SECCOMP_FILTER_FLAG_TSYNC, fprog));
             Ptrace.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0);
             if (!awaitSyscallStop(t)) {
                 // something else came first (a signal, death): put the registers back and serve
                 // that stop as usual; the filters are added at a later stop
-                int st = ptrace.status();
-                ptrace.setRegs(t.tid, saved.resumable());
+                int st = ptrace().status();
+                ptrace().setRegs(t.tid, saved.resumable());
                 handle(t.tid, st);
                 return;
             }
             long r = toExit(t);
             if (r == -13 && !triedNoNewPrivs) { // EACCES: no CAP_SYS_ADMIN, as at the view's start
                 triedNoNewPrivs = true;
-                ptrace.setRegs(t.tid, saved.executing(insn, table.number("prctl"), 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0, 0));
+                ptrace().setRegs(t.tid, saved.executing(insn, table.number("prctl"), 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0, 0));
                 Ptrace.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0);
                 if (awaitSyscallStop(t) && toExit(t) == 0) {
                     continue;
@@ -694,14 +1018,14 @@ public final class Tracer {
             }
             t.group.filters++;
         }
-        ptrace.setRegs(t.tid, saved.resumable());
+        ptrace().setRegs(t.tid, saved.resumable());
         resume(t, Ptrace.PTRACE_CONT, 0);
     }
 
     private boolean awaitSyscallStop(Tracee t) {
         while (true) {
-            int r = ptrace.waitFor(t.tid, Ptrace.WALL);
-            int st = ptrace.status();
+            int r = ptrace().waitFor(t.tid, Ptrace.WALL);
+            int st = ptrace().status();
             boolean stopped = r == t.tid && (st & 0xff) == 0x7f;
             if (stopped && ((st >> 8) & 0xff) == SYSCALL_STOP) {
                 return true;
@@ -713,7 +1037,7 @@ public final class Tracer {
             }
             if (stopped && ((st >> 16) & 0xff) == 0 && ((st >> 8) & 0xff) == Ptrace.SIGSTOP && isDoorbell(t.tid)) {
                 // our doorbell rang while we were injecting: swallow it, ring it later ourselves
-                doorbellSwallowed = true;
+                WORKER.get().doorbellSwallowed = true;
                 Ptrace.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0);
                 continue;
             }
@@ -727,7 +1051,7 @@ public final class Tracer {
      * meanwhile). Runs seccomp(2) from the vDSO's syscall instruction, then puts the registers back.
      */
     private boolean coverFdAtExit(Tracee t, int fd) {
-        Regs saved = ptrace.getRegs(t.tid);
+        Regs saved = ptrace().getRegs(t.tid);
         long insn = saved == null || t.group == null ? 0 : syscallInsn(t);
         if (insn == 0) {
             return false;
@@ -738,11 +1062,11 @@ public final class Tracer {
         if (fprog == 0) {
             return false;
         }
-        ptrace.setRegs(t.tid, saved.executing(insn, SyscallTable.x86_64().number("seccomp"), 1,
+        ptrace().setRegs(t.tid, saved.executing(insn, SyscallTable.x86_64().number("seccomp"), 1,
                 SECCOMP_FILTER_FLAG_TSYNC, fprog));
         Ptrace.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0);
         long r = awaitSyscallStop(t) ? toExit(t) : -Ptrace.ESRCH;
-        ptrace.setRegs(t.tid, saved);
+        ptrace().setRegs(t.tid, saved);
         if (r != 0) {
             LOG.severe("viewos: cannot add a virtual-file filter to process " + t.group.tgid + " (" + r + ")");
             return false;
@@ -755,10 +1079,6 @@ public final class Tracer {
 
     /** How long one stop may take in a module before the call fails with EIO (ms). */
     private static final long MODULE_TIMEOUT_MS = Long.getLong("viewos.moduleTimeoutMs", 30_000);
-    private volatile long busySince;
-    private volatile int busyTid;
-    /** The errno a watchdog interrupt means for the call being served (EINTR or EIO), else 0. */
-    private volatile int watchdogErrno;
 
     /**
      * While a stop is being served for longer than a second, checks every 200 ms whether the
@@ -767,24 +1087,26 @@ public final class Tracer {
      * interrupted anyway and fails with EIO. A module that ignores interrupts cannot be stopped.
      */
     private void watchdog() {
-        Thread tracer = thread;
-        while (tracer.isAlive()) {
+        Thread main = workers[0].thread;
+        while (main.isAlive()) {
             try {
                 Thread.sleep(200);
             } catch (InterruptedException e) {
                 return;
             }
-            long since = busySince;
-            if (since == 0 || watchdogErrno != 0) {
-                continue;
-            }
-            long ms = (System.nanoTime() - since) / 1_000_000;
-            int errno = verdict(ms, busyTid);
-            if (errno != 0 && busySince == since) {
-                LOG.warning("viewos: a module kept thread " + busyTid + " waiting " + ms + " ms: interrupting ("
-                        + (errno == 4 ? "a signal is pending" : "timeout") + ")");
-                watchdogErrno = errno;
-                tracer.interrupt();
+            for (Worker w : workers) {
+                long since = w.busySince;
+                if (since == 0 || w.watchdogErrno != 0) {
+                    continue;
+                }
+                long ms = (System.nanoTime() - since) / 1_000_000;
+                int errno = verdict(ms, w.busyTid);
+                if (errno != 0 && w.busySince == since) {
+                    LOG.warning("viewos: a module kept thread " + w.busyTid + " waiting " + ms + " ms: interrupting ("
+                            + (errno == 4 ? "a signal is pending" : "timeout") + ")");
+                    w.watchdogErrno = errno;
+                    w.thread.interrupt();
+                }
             }
         }
     }
@@ -800,14 +1122,29 @@ public final class Tracer {
 
     /** The errno the watchdog asked for the call being served (and forgets it), else 0. */
     public int takeWatchdogErrno() {
-        int e = watchdogErrno;
-        watchdogErrno = 0;
+        Worker w = WORKER.get();
+        if (w == null) {
+            return 0;
+        }
+        int e = w.watchdogErrno;
+        w.watchdogErrno = 0;
         Thread.interrupted();
         return e;
     }
 
     /** Whether a signal the thread neither blocks nor ignores is pending for it (or its process). */
     private static boolean signalPending(int tid) {
+        long[] m = signalMasks(tid);
+        return (m[0] & ~m[1] & ~m[2]) != 0;
+    }
+
+    /** The signals pending for the thread or its process. */
+    private static long pendingSignals(int tid) {
+        return signalMasks(tid)[0];
+    }
+
+    /** Pending (thread's and process's), blocked and ignored signals of a thread (zeros if unknown). */
+    private static long[] signalMasks(int tid) {
         long pnd = 0, blk = 0, ign = 0;
         try {
             for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + tid + "/status"))) {
@@ -820,13 +1157,10 @@ public final class Tracer {
                 }
             }
         } catch (java.io.IOException | RuntimeException e) {
-            return false;
+            return new long[3];
         }
-        return (pnd & ~blk & ~ign) != 0;
+        return new long[] {pnd, blk, ign};
     }
-
-    /** A doorbell met during an injection: the other processes still need their interrupt. */
-    private boolean doorbellSwallowed;
 
     /** Writes a BPF program and its sock_fprog below the red zone; returns the sock_fprog address. */
     private long writeProgram(Tracee t, long sp, byte[] prog) {
@@ -839,7 +1173,7 @@ public final class Tracer {
         for (int i = 0; i < 8; i++) {
             fprog[8 + i] = (byte) (progAddr >>> (8 * i));
         }
-        Scratch s = ptrace.scratch();
+        Scratch s = ptrace().scratch();
         if (s.write(t.tid, progAddr, prog, prog.length) < 0 || s.write(t.tid, fprogAddr, fprog, 16) < 0) {
             return 0;
         }
@@ -859,8 +1193,8 @@ public final class Tracer {
                 String[] range = l.substring(0, l.indexOf(' ')).split("-");
                 long start = Long.parseUnsignedLong(range[0], 16);
                 int len = (int) Math.min(Long.parseUnsignedLong(range[1], 16) - start, Scratch.DATA_SIZE);
-                long n = ptrace.scratch().read(t.tid, start, len);
-                byte[] b = ptrace.scratch().bytes((int) Math.max(n, 0));
+                long n = ptrace().scratch().read(t.tid, start, len);
+                byte[] b = ptrace().scratch().bytes((int) Math.max(n, 0));
                 for (int i = 0; i + 1 < n; i++) {
                     if (b[i] == 0x0f && b[i + 1] == 0x05) {
                         t.group.syscallInsn = start + i;
@@ -880,11 +1214,11 @@ public final class Tracer {
             return;
         }
         if (t.onExitRegs != null) {
-            Regs regs = ptrace.getRegs(t.tid);
+            Regs regs = ptrace().getRegs(t.tid);
             var action = t.onExitRegs;
             t.onExitRegs = null;
             if (regs != null) {
-                ptrace.setRegs(t.tid, action.apply(regs));
+                ptrace().setRegs(t.tid, action.apply(regs));
             }
             resume(t, Ptrace.PTRACE_CONT, 0);
             return;
@@ -894,13 +1228,13 @@ public final class Tracer {
             return;
         }
         if (t.onExit != null) {
-            Regs regs = ptrace.getRegs(t.tid);
+            Regs regs = ptrace().getRegs(t.tid);
             var action = t.onExit;
             t.onExit = null;
             if (regs != null) {
                 long r = action.applyAsLong(regs.result());
                 if (r != regs.result()) {
-                    ptrace.setRegs(t.tid, regs.withResult(r));
+                    ptrace().setRegs(t.tid, regs.withResult(r));
                 }
             }
         }
@@ -920,7 +1254,7 @@ public final class Tracer {
      */
     private void installFilter(Tracee t) {
         t.needsFilter = false;
-        Regs saved = ptrace.getRegs(t.tid);
+        Regs saved = ptrace().getRegs(t.tid);
         if (saved == null) {
             return;
         }
@@ -950,7 +1284,7 @@ public final class Tracer {
             }
             t.group.filters++;
         }
-        ptrace.setRegs(t.tid, saved.restarted());
+        ptrace().setRegs(t.tid, saved.restarted());
         resume(t, Ptrace.PTRACE_CONT, 0);
     }
 
@@ -960,8 +1294,8 @@ public final class Tracer {
      * of the one the shell rebuilt. Too large a block (or any failure) leaves the shell's.
      */
     private void execEnvironment(Tracee t) {
-        Regs regs = ptrace.getRegs(t.tid);
-        if (regs == null || ptrace.syscallOp(t.tid) != Ptrace.SYSCALL_INFO_ENTRY
+        Regs regs = ptrace().getRegs(t.tid);
+        if (regs == null || ptrace().syscallOp(t.tid) != Ptrace.SYSCALL_INFO_ENTRY
                 || regs.syscall() != SyscallTable.x86_64().number("execve")) {
             resume(t, Ptrace.PTRACE_CONT, 0);
             return;
@@ -989,10 +1323,10 @@ public final class Tracer {
             arr.putLong(strAddr + off);
         }
         arr.putLong(0);
-        Scratch s = ptrace.scratch();
+        Scratch s = ptrace().scratch();
         if (s.write(t.tid, strAddr, str, str.length) == str.length
                 && s.write(t.tid, arrAddr, arr.array(), arr.capacity()) == arr.capacity()) {
-            ptrace.setRegs(t.tid, regs.withArg(2, arrAddr));
+            ptrace().setRegs(t.tid, regs.withArg(2, arrAddr));
         }
         resume(t, Ptrace.PTRACE_CONT, 0);
     }
@@ -1016,11 +1350,11 @@ public final class Tracer {
         long call(long nr, long... args) {
             if (atEntry) {
                 atEntry = false;
-                if (!ptrace.setRegs(t.tid, saved.call(nr, args))) {
+                if (!ptrace().setRegs(t.tid, saved.call(nr, args))) {
                     return -Ptrace.ESRCH;
                 }
             } else {
-                if (!ptrace.setRegs(t.tid, saved.executing(saved.ip() - Regs.SYSCALL_INSN_LEN, nr, args))) {
+                if (!ptrace().setRegs(t.tid, saved.executing(saved.ip() - Regs.SYSCALL_INSN_LEN, nr, args))) {
                     return -Ptrace.ESRCH;
                 }
                 Ptrace.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0);
@@ -1038,7 +1372,7 @@ public final class Tracer {
         if (!awaitSyscallStop(t)) {
             return -Ptrace.ESRCH;
         }
-        Regs after = ptrace.getRegs(t.tid);
+        Regs after = ptrace().getRegs(t.tid);
         return after == null ? -Ptrace.ESRCH : after.result();
     }
 
@@ -1049,13 +1383,13 @@ public final class Tracer {
 
     /** Sends {@code sig} to every process of the view (any thread may call this). */
     public void signalAll(int sig) {
-        for (int tid : live) {
+        for (int tid : live.keySet()) {
             Native.LIBC.kill(tid, sig);
         }
     }
 
     /** The tids of the view's traced threads (any thread may call this). */
     public Set<Integer> tids() {
-        return Set.copyOf(live);
+        return Set.copyOf(live.keySet());
     }
 }
