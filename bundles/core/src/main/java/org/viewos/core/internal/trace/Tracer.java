@@ -312,6 +312,10 @@ public final class Tracer {
             int pid = w.ptrace.waitAny();
             if (pid > 0) {
                 int st = w.ptrace.status();
+                // what touches only this stopped tracee is done outside the lock: reading its
+                // registers at a seccomp stop, and resuming it once served
+                w.early = ((st >> 16) & 0xff) == Ptrace.EVENT_SECCOMP ? w.ptrace.getRegs(pid) : null;
+                w.deferTid = pid;
                 long t0 = System.nanoTime();
                 serving.lock();
                 long t1 = System.nanoTime();
@@ -319,6 +323,12 @@ public final class Tracer {
                     serveStop(pid, st);
                 } finally {
                     serving.unlock();
+                    w.early = null;
+                    w.deferTid = 0;
+                }
+                if (w.deferredRequest != 0) {
+                    Ptrace.resume(w.deferredRequest, pid, w.deferredSignal);
+                    w.deferredRequest = 0;
                 }
                 w.lockWait += t1 - t0;
                 w.held += System.nanoTime() - t1;
@@ -509,6 +519,9 @@ public final class Tracer {
         } catch (RuntimeException | Error e) {
             // A bug here must not leave a tracee stopped forever: log, resume, go on.
             LOG.log(Level.SEVERE, "viewos: tracer error on pid " + pid, e);
+            if (w.deferTid == pid) {
+                w.deferredRequest = 0;
+            }
             Ptrace.resume(Ptrace.PTRACE_CONT, pid, 0);
         } finally {
             w.busySince = 0;
@@ -555,6 +568,12 @@ public final class Tracer {
         long cpu;
         long lockWait;
         long held;
+        /** The registers of the stop being served, read before taking the lock (or null). */
+        Regs early;
+        /** The tracee whose resume waits until the lock is released, and that resume (0: none). */
+        int deferTid;
+        int deferredRequest;
+        int deferredSignal;
 
         Worker(int index) {
             this.index = index;
@@ -741,10 +760,11 @@ public final class Tracer {
                     addFiltersAtEntry(t); // the call re-runs under the new filters
                     return;
                 }
-                Regs regs = null;
+                Worker w = WORKER.get();
+                Regs regs = w.deferTid == pid ? w.early : null;
                 Worker to = workers.length > 1 ? idleWorker() : null;
                 if (to != null) {
-                    regs = ptrace().getRegs(t.tid);
+                    regs = regs != null ? regs : ptrace().getRegs(t.tid);
                     if (regs != null && handedOff(t, regs, to)) {
                         return; // the other worker re-runs the call
                     }
@@ -1244,6 +1264,12 @@ public final class Tracer {
     private void resume(Tracee t, int request, int sig) {
         if (t.needsFilter || t.onExit != null || t.onExitRegs != null || t.environ != null) {
             request = Ptrace.PTRACE_SYSCALL;
+        }
+        Worker w = WORKER.get();
+        if (t.tid == w.deferTid) {
+            w.deferredRequest = request; // done by the worker's loop once the lock is released
+            w.deferredSignal = sig;
+            return;
         }
         Ptrace.resume(request, t.tid, sig);
     }
