@@ -294,7 +294,16 @@ public final class Tracer {
         try {
             loop(w);
         } catch (RuntimeException | Error e) {
+            // its tracees die with it (PTRACE_O_EXITKILL); the view goes on with the others
             LOG.log(Level.SEVERE, "viewos: tracer thread " + w.index + " failed", e);
+            serving.lock();
+            try {
+                w.dead = true;
+                w.idle = true;
+                w.owned.clear();
+            } finally {
+                serving.unlock();
+            }
             throw e;
         }
     }
@@ -397,7 +406,7 @@ public final class Tracer {
     private Worker idleWorker() {
         Worker me = WORKER.get();
         for (Worker o : workers) {
-            if (o != me && o.idle && o.incoming == 0 && o.owned.isEmpty()) {
+            if (o != me && o.idle && !o.dead && o.incoming == 0 && o.owned.isEmpty()) {
                 return o;
             }
         }
@@ -555,6 +564,8 @@ public final class Tracer {
         int incoming;
         /** Nothing of its own to wait for: waiting for a hand-off (under the lock). */
         boolean idle;
+        /** Its thread ended on an error: it takes nothing more (under the lock). */
+        boolean dead;
         volatile long busySince;
         volatile int busyTid;
         /** The errno a watchdog interrupt means for the call being served (EINTR or EIO), else 0. */
