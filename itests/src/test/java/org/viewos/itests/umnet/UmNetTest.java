@@ -51,10 +51,7 @@ public class UmNetTest {
         exchange(false);
     }
 
-    /**
-     * The heavier exchange (-Dumnet.stress=true): 40 MB over IPv4 and over IPv6, 40 HTTP connections
-     * at once, of which one now and then gets an empty reply (README, umnet).
-     */
+    /** The heavier exchange (-Dumnet.stress=true): 40 MB over IPv4 and over IPv6, 40 HTTP connections at once. */
     @Test
     public void twoViewsUnderLoad() throws Exception {
         org.junit.Assume.assumeTrue("liblwipv6 stress: -Dumnet.stress=true", Boolean.getBoolean("umnet.stress"));
@@ -64,7 +61,8 @@ public class UmNetTest {
     private void exchange(boolean load) throws Exception {
         byte[] big = new byte[load ? 40 << 20 : 8 << 20];
         new Random(7).nextBytes(big);
-        int connections = load ? 40 : 0; // at once; see the README for why not in the default run
+        // at once from threads of one process, then from as many curl processes (half IPv4, half IPv6)
+        int connections = load ? 40 : 20, curls = 20;
         Files.write(dir.resolve("big.bin"), big);
         StringBuilder small = new StringBuilder();
         for (int i = 0; i < 2000; i++) {
@@ -88,6 +86,9 @@ public class UmNetTest {
                     "mstack /dev/net/lwip curl -s -m 120 -o got6 'http://[fd42:7::1]:8001/big.bin'; echo curl6=$?",
                     "md5sum < got6 | cut -c1-32",
                     "mstack /dev/net/lwip python3 client.py " + connections,
+                    "for i in $(seq " + curls + "); do u=http://10.123.45.1:8000/small.txt; [ $((i % 2)) = 0 ] && u='http://[fd42:7::1]:8001/small.txt'",
+                    "  mstack /dev/net/lwip curl -s -m 60 -o par$i \"$u\" & done; wait",
+                    "echo curls $(for i in $(seq " + curls + "); do md5sum < par$i | cut -c1-32; done | grep -c " + md5small + ")",
                     // iproute2 against the stack's netlink: the view's address, not the host's
                     "mstack /dev/net/lwip ip addr add 10.123.47.2/24 dev vd0 && echo addr-add",
                     "mstack /dev/net/lwip ip route add 10.124.0.0/16 via 10.123.45.1 && echo route-add",
@@ -103,7 +104,7 @@ public class UmNetTest {
         assertEquals("view B: " + b.err(), 0, b.status());
         assertEquals("view B's output (stderr: " + b.err() + ")", String.join("\n", "curl4=0", md5, "curl6=0", md5, "udp v4 50", "udp v6 50",
                 "recv on empty: EAGAIN", "select [True]", "poll [True]", "epoll [True]", "names True True",
-                "connections " + connections, "addr-add", "route-add", "vd0    inet 10.123.45.2/24", "vd0    inet 10.123.47.2/24",
+                "connections " + connections, "curls " + curls, "addr-add", "route-add", "vd0    inet 10.123.45.2/24", "vd0    inet 10.123.47.2/24",
                 "10.124.0.0/16 via 10.123.45.1", "0"),
                 b.out().substring(0, b.out().lastIndexOf("\nhost-stack=")));
         assertFalse("the host stack cannot reach the view's server: " + b.out(), b.out().contains("host-stack=" + md5small));

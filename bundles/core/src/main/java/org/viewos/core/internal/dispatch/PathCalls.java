@@ -316,11 +316,11 @@ final class PathCalls {
             files.collect();
             throw new Errno(Errno.EFAULT);
         }
+        files.opening(en, t.tid());
         c.push(c.regs().call(openat, AT_FDCWD, at, flags & PLACEHOLDER_FLAGS, 0));
         t.atExit(res -> {
-            if (res < 0) {
-                files.collect();
-            } else {
+            files.opened(en, res);
+            if (res >= 0) {
                 fds.coveredAtExit(t, res);
             }
             return res;

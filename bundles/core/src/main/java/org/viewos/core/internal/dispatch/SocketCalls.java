@@ -150,12 +150,12 @@ final class SocketCalls {
             throw new Errno(Errno.EFAULT);
         }
         long flags = O_RDWR | (nonblock ? O_NONBLOCK : 0) | (cloexec ? O_CLOEXEC : 0);
-        c.push(c.regs().call(openat, AT_FDCWD, at, flags, 0));
         Tracee t = c.t();
+        files.opening(en, t.tid());
+        c.push(c.regs().call(openat, AT_FDCWD, at, flags, 0));
         t.atExit(res -> {
-            if (res < 0) {
-                files.collect();
-            } else {
+            files.opened(en, res);
+            if (res >= 0) {
                 fds.coveredAtExit(t, res);
             }
             return res;

@@ -42,6 +42,11 @@ final class VirtualFiles {
         final boolean stream;
         final String placeholder;
         long position;
+        /**
+         * The thread whose open of the placeholder is under way (0 when none): until that open
+         * returns, no descriptor refers to the entry and yet it is in use.
+         */
+        private volatile int openingBy;
         /** The daemon's own descriptor of a stream's FIFO (the readiness token), else -1. */
         private int fifo = -1;
         private boolean token;
@@ -164,6 +169,22 @@ final class VirtualFiles {
         }
     }
 
+    /**
+     * Thread {@code tid} is about to open the placeholder of {@code e} (its pending call was turned
+     * into that open): {@link #collect} keeps the entry until {@link #opened} (or the thread's end).
+     */
+    void opening(Entry e, int tid) {
+        e.openingBy = tid;
+    }
+
+    /** The open of {@code e}'s placeholder returned {@code res}: when it failed the entry goes. */
+    void opened(Entry e, long res) {
+        e.openingBy = 0;
+        if (res < 0) {
+            collect();
+        }
+    }
+
     /** Whether an open file of {@code m} is still in use (after dropping those nobody holds). */
     boolean busy(Mount m) {
         collect();
@@ -171,8 +192,8 @@ final class VirtualFiles {
     }
 
     /**
-     * Closes the entries no descriptor of the view refers to any more: walks /proc/TID/fd of the
-     * view's processes (only while virtual files are open).
+     * Closes the entries no descriptor of the view refers to any more and no thread is opening:
+     * walks /proc/TID/fd of the view's processes (only while virtual files are open).
      */
     void collect() {
         if (entries.isEmpty()) {
@@ -180,7 +201,15 @@ final class VirtualFiles {
         }
         Set<Integer> held = new HashSet<>();
         Set<Integer> seen = new HashSet<>();
-        for (int tid : viewTids.get()) {
+        Set<Integer> tids = viewTids.get();
+        for (Entry e : entries.values()) {
+            // a placeholder being opened is in no descriptor table yet (another thread's close
+            // collects while the open runs): it stays while the opening thread lives
+            if (e.openingBy != 0 && tids.contains(e.openingBy)) {
+                held.add(e.id);
+            }
+        }
+        for (int tid : tids) {
             int tgid = org.viewos.core.internal.trace.Procfs.tgid(tid);
             if (tgid < 0) {
                 continue;
