@@ -29,7 +29,7 @@ import org.viewos.core.api.VirtualFile;
  * <li>{@code viewmount -t umnetcurrent none /dev/net/host}: the host's own stack.</li>
  * </ul>
  */
-@Component(service = {ViewModule.class, FileSystemType.class}, property = {ViewModule.NAME_PROPERTY + "=umnet", FileSystemType.DIRECT_PROPERTY + "=true"})
+@Component(service = {ViewModule.class, FileSystemType.class}, property = ViewModule.NAME_PROPERTY + "=umnet")
 public final class UmNet implements ViewModule, FileSystemType {
     private final NativeAccess nativeAccess;
     private final Set<LwipStack> stacks = ConcurrentHashMap.newKeySet();

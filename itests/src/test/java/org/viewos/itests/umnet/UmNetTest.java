@@ -118,6 +118,26 @@ public class UmNetTest {
         assertFalse(hostAddrs, hostAddrs.contains("10.123.45.") || hostAddrs.contains("fd42:7::"));
     }
 
+    /**
+     * A blocking connect to a host that never answers (lwip retransmits its SYN for about 13 s)
+     * keeps only its caller waiting: the view's other processes, on the same stack too, go on.
+     */
+    @Test
+    public void aWaitingConnectKeepsOnlyItsCallerWaiting() throws Exception {
+        Launcher.Result r = Launcher.bash(dir, String.join("\n",
+                stack("10.123.46.2/24", "fd42:8::2/64"),
+                "mstack /dev/net/lwip python3 -c \"import socket\ns = socket.socket()\n"
+                        + "try: s.connect(('10.123.46.77', 80))\nexcept OSError as e: print('connect failed')\" &",
+                "c=$!; sleep 0.5",
+                "ls / >/dev/null && echo ls",
+                "mstack /dev/net/lwip python3 -c \"import socket\nu = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                        + "u.bind(('10.123.46.2', 0)); print('udp bound')\"",
+                "kill -0 $c && echo still-connecting",
+                "wait $c"));
+        assertEquals("stderr: " + r.err(), 0, r.status());
+        assertEquals("ls\nudp bound\nstill-connecting\nconnect failed\n", r.out());
+    }
+
     @Test
     public void nullAndCurrentStacks() throws Exception {
         Launcher.Result r = Launcher.bash(dir, String.join("\n",
