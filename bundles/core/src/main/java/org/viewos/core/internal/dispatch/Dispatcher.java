@@ -130,11 +130,11 @@ public final class Dispatcher {
         return onSeccomp(t, p, null);
     }
 
-    /** As {@link #onSeccomp(Tracee, Ptrace)}, with the registers when the tracer has read them already. */
+    /** As {@link #onSeccomp(Tracee, Ptrace)}, with the registers when the tracer has read them already (or null). */
     public int onSeccomp(Tracee t, Ptrace p, Regs known) {
         MountTable table = view.mounts();
         FsState fs = t.fs();
-        if (known == null && table.isEmpty() && (fs == null || fs.viewCwd() == null)) {
+        if (table.isEmpty() && (fs == null || fs.viewCwd() == null)) {
             long data = p.eventMessage(t.tid()); // asked only here: one more ptrace call per stop
             if (data != SeccompFilter.DATA_ALWAYS && data != SeccompFilter.DATA_VFD) {
                 return Ptrace.PTRACE_CONT; // nothing in this view can change the call's meaning

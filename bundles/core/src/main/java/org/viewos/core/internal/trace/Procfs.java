@@ -25,18 +25,12 @@ public final class Procfs {
 
     /** Whether the thread is running or runnable (state R in /proc/TID/stat); false when gone. */
     public static boolean running(int tid) {
-        String[] f = stat(tid);
-        return f.length > 0 && f[0].equals("R");
-    }
-
-    /** The fields of /proc/TID/stat after the command name (state first), or none when it is gone. */
-    private static String[] stat(int tid) {
         try {
             String stat = Files.readString(Path.of("/proc/" + tid + "/stat"));
             int i = stat.lastIndexOf(')'); // the command name may hold anything, even ')'
-            return i < 0 ? new String[0] : stat.substring(i + 1).strip().split(" ", 3);
+            return i > 0 && i + 2 < stat.length() && stat.charAt(i + 2) == 'R';
         } catch (IOException | RuntimeException e) {
-            return new String[0];
+            return false;
         }
     }
 }

@@ -399,6 +399,9 @@ public final class Tracer {
     }
 
     private static final int PTRACE_DETACH = 17, SIGSTOP_BIT = 1 << (Ptrace.SIGSTOP - 1);
+    private static final int EXECVE = SyscallTable.x86_64().number("execve"),
+            EXECVEAT = SyscallTable.x86_64().number("execveat"),
+            RT_SIGSUSPEND = SyscallTable.x86_64().number("rt_sigsuspend");
     /** The worker index {@link #live} gives a thread on its way from one worker to another. */
     private static final int IN_TRANSIT = -1;
 
@@ -431,8 +434,7 @@ public final class Tracer {
     private boolean handedOff(Tracee t, Regs saved, Worker to) {
         Worker w = WORKER.get();
         long nr = saved.syscall();
-        SyscallTable table = SyscallTable.x86_64();
-        if ((nr != table.number("execve") && nr != table.number("execveat")) || t.tid == rootPid
+        if ((nr != EXECVE && nr != EXECVEAT) || t.tid == rootPid
                 || !w.pending.isEmpty() || t.group == null || t.group.interrupting || t.onExit != null
                 || t.onExitRegs != null || t.environ != null || t.needsFilter || !othersRunning(w, t)
                 // a SIGSTOP (the doorbell, a user's) cannot be blocked: it would stop it untraced
@@ -442,7 +444,7 @@ public final class Tracer {
         long mask = (saved.sp() - 2048) & ~15L;
         byte[] all = {-1, -1, -1, -1, -1, -1, -1, -1};
         if (w.ptrace.scratch().write(t.tid, mask, all, all.length) != all.length
-                || !w.ptrace.setRegs(t.tid, saved.call(SyscallTable.x86_64().number("rt_sigsuspend"), mask, all.length))) {
+                || !w.ptrace.setRegs(t.tid, saved.call(RT_SIGSUSPEND, mask, all.length))) {
             return false;
         }
         if (Ptrace.call(PTRACE_DETACH, t.tid, 0, 0) < 0) {
